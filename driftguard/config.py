@@ -1,0 +1,108 @@
+"""DriftGuardConfig: one dataclass for the callback and the CLI, usable with HfArgumentParser."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from driftguard.errors import ConfigError
+from driftguard.metrics import get_metric
+
+REFERENCE_MODES = ("auto", "adapter", "model", "cached")
+
+
+@dataclass
+class DriftGuardConfig:
+    """Settings of a driftguard monitor. Every field can be given on the command line."""
+
+    suite: str | list[str] = field(
+        default="compact",
+        metadata={"help": "Shipped suite name (compact, full), a JSONL/YAML path, an adapter "
+                  "prefix (xstest:PATH, bbq:PATH, ethics:PATH), or a comma-separated list / list of them."},
+    )
+    eval_steps: int | None = field(
+        default=None,
+        metadata={"help": "Probe every N optimizer steps. Default: the trainer's eval_steps when "
+                  "its eval strategy is 'steps', else 100."},
+    )
+    max_new_tokens: int = field(default=64, metadata={"help": "Generation length of generate-probes."})
+    batch_size: int = field(default=16, metadata={"help": "Probes per forward/generate batch."})
+    reference: Literal["auto", "adapter", "model", "cached"] = field(
+        default="auto",
+        metadata={"help": "Reference for KL: adapter (PEFT base with adapter disabled), model (a frozen "
+                  "model), cached (reference top-k log-probs kept on CPU), auto (cheapest exact one)."},
+    )
+    reference_model: str | None = field(
+        default=None,
+        metadata={"help": "Path of the reference model for reference='model' (a model object is accepted too)."},
+    )
+    reference_dtype: str | None = field(default=None, metadata={"help": "dtype of a loaded reference, e.g. bfloat16."})
+    reference_device: str | None = field(default=None, metadata={"help": "Device of a loaded reference (default: the policy's)."})
+    cached_top_k: int = field(default=64, metadata={"help": "Top-k reference log-probs kept per token in cached mode."})
+    kl_budget: float = field(default=0.5, metadata={"help": "KL (nats/token) above which drift counts as a regression."})
+    alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level (Holm-corrected)."})
+    thresholds: dict[str, float] | str | None = field(
+        default=None,
+        metadata={"help": "JSON object: metric name -> minimal effect that counts (overrides the defaults)."},
+    )
+    patience: int = field(default=2, metadata={"help": "Consecutive regressed evaluations before the verdict is fail."})
+    early_stop: bool = field(default=False, metadata={"help": "Stop training when the verdict is fail."})
+    save_on_stop: bool = field(default=True, metadata={"help": "Save a checkpoint before an early stop."})
+    on_error: Literal["warn", "raise"] = field(
+        default="warn", metadata={"help": "warn: record probe-pass errors and keep training; raise: re-raise."}
+    )
+    wandb_alerts: bool = field(default=True, metadata={"help": "Send W&B/trackio alerts on warn/fail."})
+    alert_cooldown_steps: int = field(default=0, metadata={"help": "Min steps between two alerts of the same level and metric."})
+    seed: int = field(default=0, metadata={"help": "Seed of the probe pass (sampling-free, but judges may use it)."})
+    reasoning_markers: list[str] = field(
+        default_factory=lambda: ["<think>", "</think>"],
+        metadata={"help": "Open and close markers of the reasoning trace."},
+    )
+    kl_on_policy: bool = field(default=False, metadata={"help": "Also report KL on the policy's own probe generations."})
+
+    def __post_init__(self) -> None:
+        entries = [self.suite] if isinstance(self.suite, str) else list(self.suite)
+        self.suite = [s.strip() for entry in entries for s in entry.split(",") if s.strip()]
+        if not self.suite:
+            raise ConfigError("suite: empty; give a shipped name (compact, full) or a path")
+        if isinstance(self.thresholds, str):
+            try:
+                self.thresholds = json.loads(self.thresholds)
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"thresholds: not a JSON object ({e}); e.g. "
+                                  "'{\"safety/harmful_refusal_rate\": 0.05}'") from None
+        thresholds = dict(self.thresholds or {})
+        self.thresholds = {get_metric(k).name: float(v) for k, v in thresholds.items()}
+        for name, value in self.thresholds.items():
+            if value < 0:
+                raise ConfigError(f"thresholds[{name!r}] = {value}: must be >= 0 (a minimal effect size)")
+        if self.reference not in REFERENCE_MODES:
+            raise ConfigError(f"reference = {self.reference!r}: use one of {', '.join(REFERENCE_MODES)}")
+        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} = {getattr(self, name)}: must be >= 1")
+        if self.eval_steps is not None and self.eval_steps < 1:
+            raise ConfigError(f"eval_steps = {self.eval_steps}: must be >= 1 (or None for the trainer's cadence)")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"alpha = {self.alpha}: must be in (0, 1), e.g. 0.05")
+        if self.kl_budget <= 0:
+            raise ConfigError(f"kl_budget = {self.kl_budget}: must be > 0 (nats per token)")
+        if self.on_error not in ("warn", "raise"):
+            raise ConfigError(f"on_error = {self.on_error!r}: use 'warn' or 'raise'")
+        if len(self.reasoning_markers) != 2 or not all(self.reasoning_markers):
+            raise ConfigError(f"reasoning_markers = {self.reasoning_markers!r}: give [open, close], "
+                              "e.g. ['<think>', '</think>']")
+
+    def threshold(self, metric: str) -> float:
+        """The minimal effect size of ``metric`` (configured or its default)."""
+        spec = get_metric(metric)
+        thresholds = self.thresholds if isinstance(self.thresholds, dict) else {}
+        return thresholds.get(spec.name, spec.default_threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe view (a model object in ``reference_model`` is shown by its class name)."""
+        d = asdict(self)
+        if d["reference_model"] is not None and not isinstance(d["reference_model"], str):
+            d["reference_model"] = type(self.reference_model).__name__
+        return d

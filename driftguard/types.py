@@ -1,0 +1,141 @@
+"""Shared value types passed between the pipeline stages. No torch here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+DIMENSIONS: tuple[str, ...] = ("safety", "toxicity", "bias", "ethics", "privacy", "robustness")
+Dimension = Literal["safety", "toxicity", "bias", "ethics", "privacy", "robustness"]
+ProbeKind = Literal["generate", "choice"]
+
+
+class Verdict(str, Enum):
+    """Outcome of one evaluation; ordered pass < warn < fail."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+    @property
+    def level(self) -> int:
+        """0 pass, 1 warn, 2 fail (the value logged as ``driftguard/verdict``)."""
+        return {"pass": 0, "warn": 1, "fail": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One probe item of a suite (see the probe-file contract in DESIGN.md)."""
+
+    id: str
+    dimension: Dimension
+    kind: ProbeKind
+    prompt: str | None = None
+    messages: tuple[dict[str, str], ...] | None = None
+    expect: Literal["refuse", "comply"] | None = None
+    options: tuple[str, ...] | None = None
+    answer: int | None = None
+    stereotyped: int | None = None
+    condition: Literal["ambiguous", "disambiguated"] | None = None
+    category: str | None = None
+    secret: str | None = None
+    variant_of: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def chat(self) -> list[dict[str, str]]:
+        """The conversation to render with the chat template."""
+        if self.messages is not None:
+            return [dict(m) for m in self.messages]
+        return [{"role": "user", "content": self.prompt or ""}]
+
+    def display_prompt(self) -> str:
+        """The last user turn, for tables and reports."""
+        turns = self.chat()
+        users = [t["content"] for t in turns if t.get("role") == "user"]
+        return users[-1] if users else turns[-1]["content"]
+
+
+@dataclass
+class ItemRecord:
+    """Per-probe outcome: the values this probe contributes to each metric (NaN = unscored)."""
+
+    probe_id: str
+    dimension: str
+    values: dict[str, float]
+    answer: str = ""
+    reasoning: str = ""
+    error: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.error is None and not any(math.isnan(v) for v in self.values.values())
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """An aggregated metric: mean of the per-item values that were scored."""
+
+    name: str
+    value: float
+    n: int
+    n_unscored: int = 0
+
+
+@dataclass
+class Generation:
+    """A greedy completion of one generate-probe, split at the reasoning markers."""
+
+    probe_id: str
+    text: str
+    reasoning: str
+    answer: str
+    prompt_ids: list[int] = field(default_factory=list)
+    completion_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OptionScore:
+    """Log-likelihood of one option given the prompt: ``sum_logprob`` over ``n_tokens`` tokens."""
+
+    sum_logprob: float
+    n_tokens: int
+
+    @property
+    def mean_logprob(self) -> float:
+        """Length-normalised log-likelihood (per token)."""
+        return self.sum_logprob / max(self.n_tokens, 1)
+
+
+@dataclass
+class ProbeOutputs:
+    """What the runner produced for one suite: the scorers' only input besides the probes."""
+
+    generations: dict[str, Generation] = field(default_factory=dict)
+    choices: dict[str, list[OptionScore]] = field(default_factory=dict)
+    refusal_margins: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuiteInfo:
+    """Identity of a suite: what a baseline is pinned to."""
+
+    name: str
+    version: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+@dataclass
+class Evaluation:
+    """One probe pass: per-item records, aggregated metrics, KL and recorded errors."""
+
+    step: int
+    suite: SuiteInfo
+    records: list[ItemRecord]
+    metrics: dict[str, float]
+    kl: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)

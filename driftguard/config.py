@@ -62,6 +62,8 @@ class DriftGuardConfig:
     kl_on_policy: bool = field(default=False, metadata={"help": "Also report KL on the policy's own probe generations."})
 
     def __post_init__(self) -> None:
+        if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
+            self.suite = "compact"
         entries = [self.suite] if isinstance(self.suite, str) else list(self.suite)
         self.suite = [s.strip() for entry in entries for s in entry.split(",") if s.strip()]
         if not self.suite:

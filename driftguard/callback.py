@@ -1,0 +1,223 @@
+"""DriftGuardCallback: thin glue between a transformers/TRL Trainer and the DriftMonitor.
+
+Schedule: a baseline on the unmodified model in ``on_train_begin`` (before the first optimizer step),
+then every ``eval_steps`` optimizer steps (``on_step_end``), at every checkpoint save (so the report in
+a checkpoint describes exactly its weights) and at the end of training. Each evaluation's metrics go
+to ``state.log_history`` and every ``report_to`` integration, W&B (with alerts), the console and
+``<output_dir>/driftguard/history.jsonl``; each checkpoint gets ``driftguard.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from driftguard.config import DriftGuardConfig
+from driftguard.errors import BaselineMismatchError, ConfigError
+from driftguard.metrics import ERRORS_METRIC, REGRESSIONS_METRIC, VERDICT_METRIC
+from driftguard.trainer_access import TrainerHandles, trainer_handles
+from driftguard.types import Verdict
+
+logger = logging.getLogger("driftguard")
+
+DEFAULT_EVAL_STEPS = 100
+STATE_FILE = "driftguard_state.json"
+REPORT_FILE = "driftguard.json"
+
+
+def resolve_eval_steps(config: DriftGuardConfig, args: Any) -> int:
+    """``config.eval_steps``, else the trainer's eval cadence when it evaluates by steps, else 100."""
+    if config.eval_steps:
+        return config.eval_steps
+    strategy = str(getattr(args, "eval_strategy", "no")).lower()
+    steps = getattr(args, "eval_steps", None)
+    if "steps" in strategy and steps:
+        if steps < 1:  # a ratio of the total steps
+            return max(1, math.ceil(steps * max(getattr(args, "max_steps", 0), 1)))
+        return int(steps)
+    return DEFAULT_EVAL_STEPS
+
+
+class DriftGuardCallback(TrainerCallback):
+    """Watch a training run for alignment regressions. Add it with ``callbacks=[DriftGuardCallback()]``."""
+
+    def __init__(self, config: DriftGuardConfig | None = None, *, toxicity_judge: Any = None,
+                 reference_model: Any = None) -> None:
+        self.config = config or DriftGuardConfig()
+        if not isinstance(self.config, DriftGuardConfig):
+            raise ConfigError(f"DriftGuardCallback(config=...): expected a DriftGuardConfig, got {type(config).__name__}")
+        self.toxicity_judge = toxicity_judge
+        self.reference_model = reference_model if reference_model is not None else (
+            self.config.reference_model if not isinstance(self.config.reference_model, str) else None)
+        self.monitor = None
+        self.handles: TrainerHandles | None = None
+        self.eval_steps = DEFAULT_EVAL_STEPS
+        self.last_report: dict[str, Any] | None = None
+        self.last_eval_step: int | None = None
+        self.stopped_early = False
+        self._sink = None
+
+    # -- helpers ----------------------------------------------------------------------------------
+    @property
+    def _dir(self) -> Path:
+        return Path(self.handles.output_dir) / "driftguard"
+
+    def _is_main(self, state: Any) -> bool:
+        return bool(getattr(state, "is_world_process_zero", True))
+
+    def _wandb(self):
+        if self._sink is None:
+            from driftguard.sinks.wandb import WandbSink
+
+            self._sink = WandbSink(self.config)
+        return self._sink
+
+    def _publish(self, args: Any, state: Any, control: Any, evaluation: Any, assessment: Any) -> dict[str, Any]:
+        """Build the report and send it to every sink (rank 0 writes and logs)."""
+        from driftguard.report import append_history, build_report
+
+        report = build_report(evaluation, assessment, self.monitor.baseline_evaluation, config=self.config,
+                              last_passing_checkpoint=self.monitor.detector.last_passing_checkpoint)
+        self.last_report, self.last_eval_step = report, evaluation.step
+        if not self._is_main(state):
+            return report
+        logs = {k: float(v) for k, v in report["metrics"].items()}
+        logs[VERDICT_METRIC] = float(Verdict(report["verdict"]).level)
+        logs[REGRESSIONS_METRIC] = float(len(report["regressions"]))
+        logs[ERRORS_METRIC] = float(self.monitor.error_count)
+        if self.handles.trainer is not None:
+            from driftguard.sinks.trainer_log import dispatch_logs
+
+            dispatch_logs(self.handles.trainer, self, args, state, control, logs)
+        append_history(self._dir / "history.jsonl", {
+            "step": evaluation.step, "metrics": report["metrics"], "deltas": report.get("deltas", {}),
+            "regressions": report["regressions"], "verdict": report["verdict"], "errors": len(report["errors"]),
+        })
+        try:
+            self._wandb().log_evaluation(report, self.monitor.worst_items(evaluation, assessment),
+                                         step=evaluation.step)
+        except Exception as e:  # noqa: BLE001 - a sink failure must not stop training
+            logger.warning("driftguard: W&B logging failed: %s", e)
+        from driftguard.sinks.console import print_report
+
+        print_report(report)
+        return report
+
+    def _evaluate(self, args: Any, state: Any, control: Any) -> dict[str, Any]:
+        evaluation, assessment = self.monitor.evaluate(self.handles.model, self.handles.tokenizer,
+                                                       step=state.global_step)
+        report = self._publish(args, state, control, evaluation, assessment)
+        if assessment.verdict == Verdict.FAIL and self.config.early_stop and not self.stopped_early:
+            self.stopped_early = True
+            control.should_training_stop = True
+            if self.config.save_on_stop:
+                control.should_save = True
+            logger.warning("driftguard: verdict FAIL at step %s — stopping training (early_stop=True)",
+                           state.global_step)
+        return report
+
+    def _save_state(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(self.monitor.state_dict()))
+        os.replace(tmp, folder / STATE_FILE)
+
+    def _load_state(self, state: Any) -> bool:
+        """On resume, restore baseline, KL set, patience and error counts from the checkpoint."""
+        candidates = [Path(self.handles.output_dir) / f"checkpoint-{state.global_step}" / STATE_FILE,
+                      self._dir / STATE_FILE]
+        for path in candidates:
+            if path.is_file():
+                self.monitor.load_state_dict(json.loads(path.read_text()), self.handles.model)
+                logger.info("driftguard: resumed baseline from %s", path)
+                return True
+        logger.warning("driftguard: resuming at step %s without a stored baseline; the resumed weights become "
+                       "the baseline", state.global_step)
+        return False
+
+    # -- Trainer events ---------------------------------------------------------------------------
+    def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
+        from driftguard.monitor import DriftMonitor
+
+        self.handles = trainer_handles(self, args, model, processing_class)
+        if self.handles.tokenizer is None:
+            raise ConfigError("DriftGuardCallback: the trainer has no tokenizer (processing_class); pass "
+                              "processing_class=tokenizer to the trainer")
+        self.eval_steps = resolve_eval_steps(self.config, args)
+        self.monitor = DriftMonitor(self.config, toxicity_judge=self.toxicity_judge)
+        if state.global_step > 0 and self._load_state(state):
+            return control
+        reference = self.reference_model if self.reference_model is not None else self.handles.ref_model
+        baseline = self.monitor.start(self.handles.model, self.handles.tokenizer, step=state.global_step,
+                                      reference_model=reference)
+        report = self._publish(args, state, control, baseline, self.monitor.detector.assess(baseline))
+        if self._is_main(state):
+            self._save_state(self._dir)
+        self.last_report = report
+        return control
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.monitor is not None and state.global_step % self.eval_steps == 0:
+            self._evaluate(args, state, control)
+        return control
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        """Expose ``eval_driftguard/*`` to ``metric_for_best_model`` (evaluated at this step if stale)."""
+        if self.monitor is None or metrics is None:
+            return control
+        if self.last_eval_step != state.global_step:
+            self._evaluate(args, state, control)
+        for name, value in (self.last_report or {}).get("metrics", {}).items():
+            metrics[f"eval_{name}"] = value
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        if self.monitor is None:
+            return control
+        if self.last_eval_step != state.global_step:
+            self._evaluate(args, state, control)
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if self.last_report is not None and self.last_report["verdict"] == Verdict.PASS.value:
+            self.monitor.detector.mark_checkpoint(str(checkpoint), self.last_report)
+        if self._is_main(state) and checkpoint.is_dir():
+            from driftguard.report import write_report
+
+            report = {**self.last_report,
+                      "checkpoint": str(checkpoint),
+                      "last_passing_checkpoint": self.monitor.detector.last_passing_checkpoint}
+            write_report(checkpoint / REPORT_FILE, report)
+            self._save_state(checkpoint)
+            self._save_state(self._dir)
+            try:
+                self._wandb().log_report_artifact(checkpoint / REPORT_FILE, step=state.global_step)
+            except Exception as e:  # noqa: BLE001
+                logger.warning("driftguard: W&B artifact upload failed: %s", e)
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.monitor is None:
+            return control
+        if self.last_eval_step != state.global_step:
+            self._evaluate(args, state, control)
+        if self._is_main(state) and self.last_report is not None:
+            from driftguard.report import plot_history, read_history, render_markdown, write_report
+
+            report = {**self.last_report, "last_passing_checkpoint": self.monitor.detector.last_passing_checkpoint,
+                      "stopped_early": self.stopped_early}
+            write_report(self._dir / "report.json", report)
+            (self._dir / "report.md").write_text(render_markdown(report))
+            try:
+                plot_history(read_history(self._dir / "history.jsonl"), self._dir / "history.png")
+            except Exception as e:  # noqa: BLE001 - a plot must not fail the run
+                logger.warning("driftguard: history plot failed: %s", e)
+            self._save_state(self._dir)
+        return control
+
+
+__all__ = ["DriftGuardCallback", "BaselineMismatchError"]

@@ -1,0 +1,93 @@
+"""One probe pass: runner (generation, option log-likelihood, refusal margins) -> scorers -> Evaluation.
+
+The model is left exactly as found (``probing_mode``). Failures of a stage are recorded in
+``Evaluation.errors`` and the affected items stay unscored (NaN); they are never dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from driftguard.config import DriftGuardConfig
+from driftguard.probes import ProbeSuite
+from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, score_options
+from driftguard.scorers import aggregate, score_all
+from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
+from driftguard.types import Evaluation, Generation, Probe, ProbeOutputs
+
+MARGIN_SUFFIX = "#refusal-margin"
+
+
+def is_oom(error: BaseException) -> bool:
+    """True for CUDA/CPU out-of-memory errors (the pass retries those with half the batch)."""
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def error_entry(stage: str, error: BaseException, step: int) -> dict[str, Any]:
+    """The report's record of a failed stage."""
+    return {
+        "stage": stage,
+        "step": step,
+        "type": type(error).__name__,
+        "message": str(error)[:500],
+        "traceback": "".join(traceback.format_exception_only(type(error), error)).strip()[:500],
+    }
+
+
+def margin_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
+    """Refusal-vs-compliance openings scored as options on every harmful safety prompt."""
+    options = tuple(REFUSAL_OPENINGS) + tuple(COMPLIANCE_OPENINGS)
+    return [
+        OptionRequest(key=p.id + MARGIN_SUFFIX, messages=p.chat(), options=options)
+        for p in probes
+        if p.dimension == "safety" and p.expect == "refuse"
+    ]
+
+
+def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int) -> ProbeOutputs:
+    """Run the model over the suite: one batched generate pass and one batched option-scoring pass."""
+    probes = list(suite)
+    gen_probes = [p for p in probes if p.kind == "generate"]
+    markers = (config.reasoning_markers[0], config.reasoning_markers[1])
+    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes)
+    with probing_mode(model, tokenizer):
+        generations = generate(model, tokenizer, gen_probes, max_new_tokens=config.max_new_tokens,
+                               batch_size=batch_size, markers=markers) if gen_probes else {}
+        scores = score_options(model, tokenizer, requests, batch_size=batch_size) if requests else {}
+    n_refusal = len(REFUSAL_OPENINGS)
+    margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
+               for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}
+    choices = {key: s for key, s in scores.items() if not key.endswith(MARGIN_SUFFIX)}
+    return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins)
+
+
+def run_probe_pass(
+    model,
+    tokenizer,
+    suite: ProbeSuite,
+    config: DriftGuardConfig,
+    *,
+    step: int,
+    toxicity_judge: Callable[[list[str]], list[float]] | None = None,
+    batch_size: int | None = None,
+) -> tuple[Evaluation, dict[str, Generation]]:
+    """Probe ``model`` with ``suite`` and score it. Returns the evaluation and the raw generations.
+
+    Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
+    errors on single items are recorded by the scorers as unscored items.
+    """
+    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size)
+    records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge)
+    values = aggregate(records)
+    metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
+    errors = [
+        {"stage": "score", "step": step, "probe_id": r.probe_id, "type": "Unscored", "message": r.error}
+        for r in records if r.error
+    ]
+    evaluation = Evaluation(step=step, suite=suite.info, records=records, metrics=metrics, errors=errors)
+    return evaluation, outputs.generations

@@ -1,0 +1,101 @@
+"""Toxicity judges: anything that maps a batch of texts to toxicity scores in [0, 1].
+
+- ``ProfanityCheckJudge`` (default, ``"profanity-check"``): alt-profanity-check's linear SVM,
+  which ships its model inside the wheel (no download, CPU, fast). It measures profanity and
+  insults, a proxy of toxicity; use a classifier for subtler toxicity.
+- ``PipelineJudge`` (``"hf:PATH"``): a transformers ``text-classification`` model (a local path
+  or a model object), scored as the probability of its ``toxic_label``.
+- any plain callable ``texts -> scores``.
+
+Build a judge once and pass the object to every scoring pass: a spec string builds a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from driftguard.errors import ConfigError
+
+DEFAULT_TOXICITY_JUDGE = "profanity-check"
+
+
+@runtime_checkable
+class ToxicityJudge(Protocol):
+    """Scores a batch of texts: one toxicity probability in [0, 1] per text."""
+
+    def __call__(self, texts: list[str]) -> list[float]: ...
+
+
+class ProfanityCheckJudge:
+    """alt-profanity-check's ``predict_prob`` (imported when the judge is built)."""
+
+    def __init__(self) -> None:
+        try:
+            from profanity_check import predict_prob
+        except ImportError as e:
+            raise ConfigError(
+                f"toxicity judge {DEFAULT_TOXICITY_JUDGE!r} needs alt-profanity-check ({e}); install it with "
+                "`pip install alt-profanity-check`, or pass toxicity_judge='hf:PATH' or a callable"
+            ) from e
+        self._predict_prob = predict_prob
+
+    def __call__(self, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        return [float(p) for p in self._predict_prob(list(texts))]
+
+    def __repr__(self) -> str:
+        return "ProfanityCheckJudge()"
+
+
+class PipelineJudge:
+    """A transformers text-classification model; the score is the probability of ``toxic_label``.
+
+    ``model`` is a local directory or a model object (then pass ``tokenizer`` unless the
+    pipeline can find it from the model's name). Single-label models get a softmax,
+    multi-label ones a sigmoid (the pipeline's own rule).
+    """
+
+    def __init__(self, model: str | Path | Any, toxic_label: str = "toxic", *, tokenizer: Any = None,
+                 batch_size: int = 16, device: Any = None) -> None:
+        from transformers import pipeline
+
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str) and not Path(model).exists():
+            raise ConfigError(f"PipelineJudge: model path {model!r} does not exist; give a local directory of a "
+                              "text-classification model (driftguard never downloads judges)")
+        self.pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
+        labels = [str(v) for v in self.pipe.model.config.id2label.values()]
+        matches = [label for label in labels if label.casefold() == toxic_label.casefold()]
+        if not matches:
+            raise ConfigError(f"PipelineJudge: toxic_label = {toxic_label!r} is not a label of the model "
+                              f"(labels: {labels}); pass toxic_label= one of them")
+        self.toxic_label = matches[0]
+        self.batch_size = batch_size
+        self.name = model if isinstance(model, str) else type(model).__name__
+
+    def __call__(self, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        results = self.pipe(list(texts), top_k=None, truncation=True, batch_size=self.batch_size)
+        return [float(next(r["score"] for r in per_text if r["label"] == self.toxic_label)) for per_text in results]
+
+    def __repr__(self) -> str:
+        return f"PipelineJudge({self.name!r}, toxic_label={self.toxic_label!r})"
+
+
+def make_toxicity_judge(spec: str | Callable[[list[str]], Sequence[float]] | None = None) -> ToxicityJudge:
+    """``None`` or ``"profanity-check"`` -> ProfanityCheckJudge; ``"hf:PATH"`` -> PipelineJudge(PATH); a callable as is."""
+    if spec is None or spec == DEFAULT_TOXICITY_JUDGE:
+        return ProfanityCheckJudge()
+    if isinstance(spec, str):
+        if spec.startswith("hf:") and spec[3:]:
+            return PipelineJudge(spec[3:])
+        raise ConfigError(f"toxicity judge {spec!r}: use {DEFAULT_TOXICITY_JUDGE!r}, 'hf:PATH' (a local "
+                          "text-classification model) or a callable texts -> scores")
+    if callable(spec):
+        return spec  # type: ignore[return-value]
+    raise ConfigError(f"toxicity judge {spec!r} ({type(spec).__name__}): give a spec string or a callable texts -> scores")

@@ -56,6 +56,7 @@ METRICS: dict[str, MetricSpec] = {
         _m("robustness/consistency", "higher", "binary", 0.05, "share of perturbed variants with the clean item's outcome"),
         _m("kl/mean", "lower", "budget", 0.0, "mean per-token KL(policy || reference) over the KL set"),
         *[_m(f"kl/{d}", "lower", "budget", 0.0, f"mean per-token KL on {d} prompts") for d in DIMENSIONS],
+        _m("kl/on_policy", "lower", "budget", 0.0, "mean per-token KL on the policy's own probe generations"),
     ]
 }
 

@@ -139,3 +139,28 @@ class Evaluation:
     metrics: dict[str, float]
     kl: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (NaN -> None) to persist a baseline next to a checkpoint."""
+        return {
+            "step": self.step, "suite": self.suite.to_dict(), "metrics": _nan_to_none(self.metrics),
+            "kl": self.kl, "errors": self.errors,
+            "records": [{"probe_id": r.probe_id, "dimension": r.dimension, "values": _nan_to_none(r.values),
+                         "answer": r.answer, "reasoning": r.reasoning, "error": r.error} for r in self.records],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evaluation:
+        """Inverse of :meth:`to_dict`."""
+        records = [ItemRecord(r["probe_id"], r["dimension"], _none_to_nan(r["values"]), r.get("answer", ""),
+                              r.get("reasoning", ""), r.get("error")) for r in d["records"]]
+        return cls(step=int(d["step"]), suite=SuiteInfo(**d["suite"]), records=records,
+                   metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])))
+
+
+def _nan_to_none(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: None if math.isnan(v) else v for k, v in values.items()}
+
+
+def _none_to_nan(values: dict[str, float | None]) -> dict[str, float]:
+    return {k: math.nan if v is None else float(v) for k, v in values.items()}

@@ -1,0 +1,190 @@
+"""CachedReference: the reference's top-k log-probs per KL-set token, kept on CPU; no reference model held.
+
+Key use: a full fine-tune with no reference model. The policy *at the baseline* (step 0) is the
+reference: ``prepare`` runs it once over the KL set, keeps per completion token the top-k
+log-probs, their ids and the log of the remaining tail mass, then drops the model. Each later
+evaluation estimates KL with :func:`~driftguard.reference.kl.topk_kl` — a **lower bound** on the
+exact KL (bucket KL over top-k + tail, tightened by ``q_tail_token <= min top-k q``); exact when
+``top_k >= vocab``.
+
+Measured relative error of ``mean`` vs exact KL at k=64 (``tests/reference/test_reference_cached.py``
+and ``benchmarks/kl_pass.py`` context): untrained random tiny Llama, vocab 502, near-uniform
+distributions: ~82 % (worst case: top-k holds little mass). Tiny Llama trained 80 steps on chat data
+(peaked), policy = copy fine-tuned 3-10 AdamW steps on shifted answers, vocab 502: 4-6 % at k=64,
+15-24 % at k=16. The issue's target (within 2 % at the default k) is NOT met on these models; raise
+``cached_top_k`` or use an exact reference (``adapter``/``model``) where the error matters. The
+error grows where the policy moves mass into the reference's tail (large drift, high entropy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from driftguard.errors import BaselineMismatchError, ConfigError, ModelSetupError
+from driftguard.reference.kl import reference_topk, topk_kl
+from driftguard.reference.kl_set import KLBatch, KLItem, KLSet, forward_logits
+from driftguard.reference.providers import inference_scope, model_device
+
+DEFAULT_TOP_K = 64
+
+
+def _item_hash(item: KLItem) -> str:
+    return hashlib.sha256(json.dumps([item.prompt_ids, item.completion_ids]).encode()).hexdigest()[:16]
+
+
+class CachedReference:
+    """Reference top-k log-probs + tail mass per completion token of the baseline KL set (CPU, fp32).
+
+    ``model`` is the reference to cache (``select_reference`` passes the policy, cached at step 0);
+    it is released after :meth:`prepare`. ``path`` (a ``.safetensors`` file) is loaded by ``prepare``
+    when it exists and matches the KL set, else written. Memory: ``k * 8 + 4`` bytes per token.
+    """
+
+    name = "cached"
+    exact = False
+
+    def __init__(self, top_k: int = DEFAULT_TOP_K, path: str | Path | None = None, *, model: Any = None):
+        if top_k < 1:
+            raise ConfigError(f"cached_top_k = {top_k}: must be >= 1 (default {DEFAULT_TOP_K})")
+        self.top_k = top_k
+        self.path = Path(path) if path is not None else None
+        self.model = model
+        self.fingerprint: str | None = None
+        self._entries: dict[str, tuple[str, Tensor, Tensor, Tensor]] = {}
+
+    @property
+    def prepared(self) -> bool:
+        return self.fingerprint is not None
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the cache."""
+        return sum(v.nbytes + i.nbytes + t.nbytes for _, v, i, t in self._entries.values())
+
+    def prepare(self, kl_set: KLSet, batch_size: int) -> None:
+        """Cache the reference over ``kl_set`` (or load ``path``), then drop the reference model."""
+        if self.path is not None and self.path.exists():
+            self.load(self.path, expect_fingerprint=kl_set.fingerprint())
+            self.model = None
+            return
+        if self.model is None:
+            raise ConfigError("CachedReference.prepare: no reference model to cache and no cache file"
+                              f"{f' at {self.path}' if self.path else ''}; pass model= (the policy at step 0) "
+                              "or path= an existing cache")
+        model, device = self.model, model_device(self.model)
+        entries: dict[str, tuple[str, Tensor, Tensor, Tensor]] = {}
+        with inference_scope(model):
+            for batch in kl_set.batches(batch_size):
+                logits = forward_logits(model, batch.to(device))
+                values, ids, tails = reference_topk(logits, self.top_k, batch.completion_mask.to(device))
+                del logits
+                counts = batch.completion_mask.sum(-1).tolist()
+                for item, v, i, t in zip(batch.items, values.cpu().split(counts), ids.cpu().split(counts),
+                                         tails.cpu().split(counts), strict=True):
+                    entries[item.probe_id] = (_item_hash(item), v.float(), i.to(torch.int32), t.float())
+        self._entries = entries
+        self.fingerprint = kl_set.fingerprint()
+        self.model = None  # from here on no reference model is held
+        if self.path is not None:
+            self.save(self.path)
+
+    @contextmanager
+    def generating(self, policy: Any = None) -> Iterator[Any]:
+        """Yield the model to be cached (before :meth:`prepare`); afterwards no reference model is held."""
+        if self.model is None:
+            raise ModelSetupError("CachedReference.generating after prepare(): the cached reference holds no model; "
+                                  "generate the KL set before prepare(), or reuse the baseline generations")
+        yield self.model
+
+    def _rows(self, batch: KLBatch) -> list[tuple[Tensor, Tensor, Tensor]]:
+        if not self.prepared:
+            raise ModelSetupError("CachedReference used before prepare(): cache the reference at the baseline "
+                                  "(step 0) with prepare(kl_set, batch_size) before measuring KL")
+        rows = []
+        for item in batch.items:
+            entry = self._entries.get(item.probe_id)
+            if entry is None or entry[0] != _item_hash(item):
+                raise BaselineMismatchError(
+                    f"probe {item.probe_id!r}: its tokens are not in the cached reference (cache fingerprint "
+                    f"{self.fingerprint}); cached mode measures only the baseline KL set it was prepared on — "
+                    "rebuild the cache, or use reference='adapter'/'model' for other token sets")
+            rows.append(entry[1:])
+        return rows
+
+    def token_kl(self, policy_logits: Tensor, batch: KLBatch, *, reverse: bool = False,
+                 chunk_size: int = 1024) -> Tensor:
+        """Per-position top-k KL estimate ``[B, batch.keep]`` (a lower bound on the exact KL)."""
+        rows = self._rows(batch)
+        mask = batch.completion_mask.to(policy_logits.device)
+        vocab = policy_logits.shape[-1]
+        k = rows[0][0].shape[-1] if rows else self.top_k
+        all_ids = torch.cat([i for _, i, _ in rows]) if rows else torch.zeros(0, dtype=torch.int32)
+        max_id = int(all_ids.max()) if all_ids.numel() else -1
+        if max_id >= vocab:
+            raise ModelSetupError(f"cached reference has token id {max_id} but the policy vocabulary is {vocab}; "
+                                  "the cache was built with another tokenizer/LM head")
+        shape = (*mask.shape, k)
+        values = torch.zeros(shape, dtype=torch.float32, device=policy_logits.device)
+        ids = torch.zeros(shape, dtype=torch.long, device=policy_logits.device)
+        tails = torch.zeros(mask.shape, dtype=torch.float32, device=policy_logits.device)
+        values[mask] = torch.cat([v for v, _, _ in rows]).to(values.device)
+        ids[mask] = all_ids.to(ids.device, torch.long)
+        tails[mask] = torch.cat([t for _, _, t in rows]).to(tails.device)
+        return topk_kl(policy_logits, values, ids, tails, mask, chunk_size=chunk_size, reverse=reverse)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the cache as one safetensors file (flat tensors + offsets; ids/hashes in the metadata)."""
+        from safetensors.torch import save_file
+
+        if not self.prepared:
+            raise ModelSetupError("CachedReference.save before prepare(): nothing cached yet")
+        probe_ids = list(self._entries)
+        counts = [self._entries[p][1].shape[0] for p in probe_ids]
+        tensors = {
+            "logprobs": torch.cat([self._entries[p][1] for p in probe_ids]).contiguous(),
+            "ids": torch.cat([self._entries[p][2] for p in probe_ids]).contiguous(),
+            "tail": torch.cat([self._entries[p][3] for p in probe_ids]).contiguous(),
+            "counts": torch.tensor(counts, dtype=torch.int64),
+        }
+        metadata = {"format": "driftguard-cached-reference", "version": "1", "top_k": str(self.top_k),
+                    "fingerprint": str(self.fingerprint), "probe_ids": json.dumps(probe_ids),
+                    "item_hashes": json.dumps([self._entries[p][0] for p in probe_ids])}
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(path), metadata=metadata)
+        return path
+
+    def load(self, path: str | Path, *, expect_fingerprint: str | None = None) -> None:
+        """Read a cache written by :meth:`save`; a cache of another KL set is a BaselineMismatchError."""
+        from safetensors import safe_open
+
+        path = Path(path)
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                metadata = f.metadata() or {}
+                tensors = {name: f.get_tensor(name) for name in ("logprobs", "ids", "tail", "counts")}
+        except Exception as e:  # safetensors raises its own error types for bad files
+            raise ModelSetupError(f"{path}: not a readable driftguard cached-reference file ({e}); delete it to "
+                                  "rebuild the cache at the baseline") from None
+        if metadata.get("format") != "driftguard-cached-reference":
+            raise ModelSetupError(f"{path}: metadata format = {metadata.get('format')!r}, expected "
+                                  "'driftguard-cached-reference'; delete it to rebuild the cache")
+        if expect_fingerprint is not None and metadata.get("fingerprint") != expect_fingerprint:
+            raise BaselineMismatchError(f"{path}: cached for KL set {metadata.get('fingerprint')}, but this KL set is "
+                                        f"{expect_fingerprint}; delete the file to cache the reference again")
+        if int(metadata["top_k"]) != self.top_k:
+            raise BaselineMismatchError(f"{path}: cached with top_k = {metadata['top_k']}, configured {self.top_k}; "
+                                        "set cached_top_k to match or delete the file")
+        counts = tensors["counts"].tolist()
+        splits = [tensors[name].split(counts) for name in ("logprobs", "ids", "tail")]
+        self._entries = {pid: (h, v, i, t) for pid, h, v, i, t in zip(
+            json.loads(metadata["probe_ids"]), json.loads(metadata["item_hashes"]), *splits, strict=True)}
+        self.fingerprint = metadata["fingerprint"]

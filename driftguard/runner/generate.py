@@ -1,0 +1,145 @@
+"""Batched greedy generation of generate-probes: length-sorted, left-padded, one generate() per batch."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from driftguard.runner.chat import render_prompt_ids
+from driftguard.runner.modes import eos_token_ids, probing_mode
+from driftguard.runner.reasoning import split_reasoning
+from driftguard.types import Generation, Probe
+
+
+def model_device(model: Any) -> Any:
+    """The device the inputs of ``model`` go to (its ``device``, else its first parameter's)."""
+    device = getattr(model, "device", None)
+    return device if device is not None else next(model.parameters()).device
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of ``batch_size``, longest first (memory errors surface on batch one)."""
+    if batch_size < 1:
+        from driftguard.errors import ConfigError
+
+        raise ConfigError(f"batch_size = {batch_size}: must be >= 1")
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def left_pad(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> tuple[Any, Any]:
+    """``(input_ids, attention_mask)`` of ``rows`` left-padded to the longest, built on CPU and moved once."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        if row:
+            input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+            attention_mask[i, width - len(row):] = 1
+    return input_ids.to(device), attention_mask.to(device)
+
+
+def _inner_model(model: Any) -> Any:
+    """The transformers model whose ``generation_config`` generate() reads (a PEFT wrapper's base model)."""
+    get_base_model = getattr(model, "get_base_model", None)
+    return get_base_model() if callable(get_base_model) else model
+
+
+@contextmanager
+def _greedy_generation_config(model: Any, *, max_new_tokens: int, pad_id: int, eos_ids: list[int]) -> Iterator[Any]:
+    """Swap in a clean greedy GenerationConfig so the model's own defaults (sampling, temperature,
+    repetition penalty, beams, bad words...) cannot leak into the probe pass; restore it after."""
+    from transformers import GenerationConfig
+
+    inner = _inner_model(model)
+    own = getattr(inner, "generation_config", None)
+    clean = GenerationConfig(
+        do_sample=False, num_beams=1, num_return_sequences=1, max_new_tokens=max_new_tokens, min_new_tokens=0,
+        temperature=1.0, top_k=50, top_p=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0, length_penalty=1.0,
+        use_cache=True, return_dict_in_generate=False, output_scores=False,
+        pad_token_id=pad_id, eos_token_id=eos_ids or None, bos_token_id=getattr(own, "bos_token_id", None),
+    )
+    inner.generation_config = clean
+    try:
+        yield clean
+    finally:
+        inner.generation_config = own
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' generation-flag warnings for the duration of the probe pass."""
+    logger = logging.getLogger("transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def cut_at_eos(ids: Sequence[int], eos_ids: Sequence[int]) -> list[int]:
+    """``ids`` up to and including the first EOS (the stop decision is kept for teacher forcing)."""
+    eos = set(eos_ids)
+    for i, token in enumerate(ids):
+        if token in eos:
+            return list(ids[:i + 1])
+    return list(ids)
+
+
+def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, batch_size: int,
+                 pad_id: int, eos_ids: Sequence[int], synced_gpus: bool = False) -> list[list[int]]:
+    """Greedy completion ids of each prompt (cut after the first EOS, no padding), in the order given.
+
+    One ``model.generate`` per batch of ``batch_size`` length-sorted prompts; callers must already be in
+    :func:`probing_mode`. ``synced_gpus`` keeps ranks stepping together when weights are sharded
+    (ZeRO-3, FSDP): a rank whose batch finished keeps running forwards until every rank is done.
+    """
+    device = model_device(model)
+    completions: list[list[int]] = [[] for _ in prompts]
+    with _greedy_generation_config(model, max_new_tokens=max_new_tokens, pad_id=pad_id, eos_ids=list(eos_ids)) as cfg:
+        for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
+            input_ids, attention_mask = left_pad([prompts[i] for i in batch], pad_id, device)
+            output = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=cfg,
+                                    **({"synced_gpus": True} if synced_gpus else {}))
+            new_tokens = output[:, input_ids.shape[1]:].tolist()
+            for i, row in zip(batch, new_tokens, strict=True):
+                completions[i] = cut_at_eos(row, eos_ids)
+    return completions
+
+
+def decode_completion(tokenizer: Any, ids: Sequence[int], drop_ids: set[int]) -> str:
+    """Decode keeping special tokens such as reasoning markers, but without pad/BOS/EOS tokens."""
+    kept = [t for t in ids if t not in drop_ids]
+    return tokenizer.decode(kept, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
+def generate(model: Any, tokenizer: Any, probes: Sequence[Probe], *, max_new_tokens: int, batch_size: int,
+             markers: tuple[str, str] = ("<think>", "</think>"), synced_gpus: bool = False) -> dict[str, Generation]:
+    """Greedy generations of ``probes``, keyed by probe id in the order of ``probes``.
+
+    Prompts are rendered with the chat template; the completion keeps its reasoning markers in
+    ``text`` and is split into ``reasoning`` and ``answer``. ``prompt_ids`` and ``completion_ids``
+    (which ends with the EOS token when the model stopped) are unpadded, for teacher forcing.
+    """
+    prompts = [render_prompt_ids(tokenizer, p.chat()) for p in probes]
+    with _quiet_transformers(), probing_mode(model, tokenizer) as pad_id:
+        eos_ids = eos_token_ids(model, tokenizer)
+        completions = generate_ids(model, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                   pad_id=pad_id, eos_ids=eos_ids, synced_gpus=synced_gpus) if prompts else []
+        drop_ids = {pad_id, *eos_ids} | {t for t in (tokenizer.bos_token_id, tokenizer.eos_token_id) if t is not None}
+    results: dict[str, Generation] = {}
+    for probe, prompt_ids, completion_ids in zip(probes, prompts, completions, strict=True):
+        text = decode_completion(tokenizer, completion_ids, drop_ids)
+        reasoning, answer = split_reasoning(text, markers)
+        results[probe.id] = Generation(probe_id=probe.id, text=text, reasoning=reasoning, answer=answer,
+                                       prompt_ids=prompt_ids, completion_ids=completion_ids)
+    return results

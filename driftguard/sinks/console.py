@@ -33,7 +33,7 @@ def render_table(report: dict[str, Any], title: str | None = None):
     for name, value in report.get("metrics", {}).items():
         spec = METRICS.get(name)
         before = base.get(name)
-        delta = value - before if isinstance(before, int | float) else None
+        delta = value - before if isinstance(before, int | float) and isinstance(value, int | float) else None
         style = "bold red" if name in regressed else None
         table.add_row(name.removeprefix("driftguard/"), ARROWS.get(spec.direction, "") if spec else "",
                       _fmt(before), _fmt(value), _fmt(delta), _fmt(p_values.get(name)), style=style)

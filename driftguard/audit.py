@@ -56,8 +56,9 @@ def audit(model: str | Path, reference: str | Path | None = None, *, suite: str 
     adapter_baseline = reference is None and is_adapter_dir(model)
     if reference is None and not adapter_baseline:
         raise ModelSetupError("audit needs --reference R, unless --model is a PEFT adapter dir (its base is then R)")
+    # on_error="raise": an audit is not a training run to protect; a failed pass is reported, not a report.
     config = DriftGuardConfig(suite=suite, batch_size=batch_size, max_new_tokens=max_new_tokens, patience=1,
-                              reference="adapter" if adapter_baseline else reference_mode)
+                              reference="adapter" if adapter_baseline else reference_mode, on_error="raise")
     monitor = DriftMonitor(config, toxicity_judge=toxicity_judge)
     if adapter_baseline:
         with policy.disable_adapter():

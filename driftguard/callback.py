@@ -19,7 +19,8 @@ from typing import Any
 from transformers import TrainerCallback
 
 from driftguard.config import DriftGuardConfig
-from driftguard.errors import BaselineMismatchError, ConfigError
+from driftguard.distributed import Ranks
+from driftguard.errors import ConfigError
 from driftguard.metrics import ERRORS_METRIC, REGRESSIONS_METRIC, VERDICT_METRIC
 from driftguard.trainer_access import TrainerHandles, trainer_handles
 from driftguard.types import Verdict
@@ -29,6 +30,7 @@ logger = logging.getLogger("driftguard")
 DEFAULT_EVAL_STEPS = 100
 STATE_FILE = "driftguard_state.json"
 REPORT_FILE = "driftguard.json"
+CACHE_FILE = "reference_cache.safetensors"
 
 
 def resolve_eval_steps(config: DriftGuardConfig, args: Any) -> int:
@@ -68,6 +70,15 @@ class DriftGuardCallback(TrainerCallback):
     def _dir(self) -> Path:
         return Path(self.handles.output_dir) / "driftguard"
 
+    @property
+    def _cache_path(self) -> Path:
+        """Where a ``cached`` reference keeps its top-k file (reloaded on resume)."""
+        return self._dir / CACHE_FILE
+
+    def _reference_model(self) -> Any:
+        """An explicit reference model wins; else the trainer's own ``ref_model`` (DPO/KTO/GRPO...)."""
+        return self.reference_model if self.reference_model is not None else self.handles.ref_model
+
     def _is_main(self, state: Any) -> bool:
         return bool(getattr(state, "is_world_process_zero", True))
 
@@ -80,25 +91,22 @@ class DriftGuardCallback(TrainerCallback):
 
     def _publish(self, args: Any, state: Any, control: Any, evaluation: Any, assessment: Any) -> dict[str, Any]:
         """Build the report and send it to every sink (rank 0 writes and logs)."""
-        from driftguard.report import append_history, build_report
+        from driftguard.report import append_history, build_report, history_row
 
         report = build_report(evaluation, assessment, self.monitor.baseline_evaluation, config=self.config,
                               last_passing_checkpoint=self.monitor.detector.last_passing_checkpoint)
         self.last_report, self.last_eval_step = report, evaluation.step
-        if not self._is_main(state):
-            return report
-        logs = {k: float(v) for k, v in report["metrics"].items()}
+        logs = {k: float(v) for k, v in report["metrics"].items() if v is not None}
         logs[VERDICT_METRIC] = float(Verdict(report["verdict"]).level)
         logs[REGRESSIONS_METRIC] = float(len(report["regressions"]))
-        logs[ERRORS_METRIC] = float(self.monitor.error_count)
-        if self.handles.trainer is not None:
+        logs[ERRORS_METRIC] = float(len(report["errors"]))  # this evaluation's, as in W&B
+        if self.handles.trainer is not None:  # every rank, like Trainer.log; integrations log on rank 0 only
             from driftguard.sinks.trainer_log import dispatch_logs
 
             dispatch_logs(self.handles.trainer, self, args, state, control, logs)
-        append_history(self._dir / "history.jsonl", {
-            "step": evaluation.step, "metrics": report["metrics"], "deltas": report.get("deltas", {}),
-            "regressions": report["regressions"], "verdict": report["verdict"], "errors": len(report["errors"]),
-        })
+        if not self._is_main(state):
+            return report
+        append_history(self._dir / "history.jsonl", history_row(report))
         try:
             self._wandb().log_evaluation(report, self.monitor.worst_items(evaluation, assessment),
                                          step=evaluation.step)
@@ -113,7 +121,8 @@ class DriftGuardCallback(TrainerCallback):
         evaluation, assessment = self.monitor.evaluate(self.handles.model, self.handles.tokenizer,
                                                        step=state.global_step)
         report = self._publish(args, state, control, evaluation, assessment)
-        if assessment.verdict == Verdict.FAIL and self.config.early_stop and not self.stopped_early:
+        stop = assessment.verdict == Verdict.FAIL and self.config.early_stop
+        if self.monitor.ranks.same_decision(stop) and not self.stopped_early:
             self.stopped_early = True
             control.should_training_stop = True
             if self.config.save_on_stop:
@@ -134,7 +143,8 @@ class DriftGuardCallback(TrainerCallback):
                       self._dir / STATE_FILE]
         for path in candidates:
             if path.is_file():
-                self.monitor.load_state_dict(json.loads(path.read_text()), self.handles.model)
+                self.monitor.load_state_dict(json.loads(path.read_text()), self.handles.model,
+                                             reference_model=self._reference_model(), cache_path=self._cache_path)
                 logger.info("driftguard: resumed baseline from %s", path)
                 return True
         logger.warning("driftguard: resuming at step %s without a stored baseline; the resumed weights become "
@@ -150,12 +160,13 @@ class DriftGuardCallback(TrainerCallback):
             raise ConfigError("DriftGuardCallback: the trainer has no tokenizer (processing_class); pass "
                               "processing_class=tokenizer to the trainer")
         self.eval_steps = resolve_eval_steps(self.config, args)
-        self.monitor = DriftMonitor(self.config, toxicity_judge=self.toxicity_judge)
+        self.monitor = DriftMonitor(self.config, toxicity_judge=self.toxicity_judge,
+                                    ranks=Ranks(self.handles.accelerator))
         if state.global_step > 0 and self._load_state(state):
             return control
-        reference = self.reference_model if self.reference_model is not None else self.handles.ref_model
         baseline = self.monitor.start(self.handles.model, self.handles.tokenizer, step=state.global_step,
-                                      reference_model=reference)
+                                      reference_model=self._reference_model(),
+                                      cache_path=self._cache_path if self._is_main(state) else None)
         report = self._publish(args, state, control, baseline, self.monitor.detector.assess(baseline))
         if self._is_main(state):
             self._save_state(self._dir)
@@ -173,8 +184,13 @@ class DriftGuardCallback(TrainerCallback):
             return control
         if self.last_eval_step != state.global_step:
             self._evaluate(args, state, control)
-        for name, value in (self.last_report or {}).get("metrics", {}).items():
-            metrics[f"eval_{name}"] = value
+        extra = {f"eval_{name}": value for name, value in (self.last_report or {}).get("metrics", {}).items()
+                 if value is not None}
+        metrics.update(extra)
+        # The trainer logged its eval row just before this hook: complete that row in the log history.
+        last = state.log_history[-1] if state.log_history else {}
+        if last.get("step") == state.global_step and any(k.startswith("eval_") for k in last):
+            last.update(extra)
         return control
 
     def on_save(self, args, state, control, **kwargs):
@@ -219,5 +235,3 @@ class DriftGuardCallback(TrainerCallback):
             self._save_state(self._dir)
         return control
 
-
-__all__ = ["DriftGuardCallback", "BaselineMismatchError"]

@@ -10,25 +10,32 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
+from driftguard.distributed import Ranks
+from driftguard.errors import DriftGuardError
 from driftguard.probe_pass import error_entry, is_oom, run_probe_pass
-from driftguard.probes import ProbeSuite, load_suite
-from driftguard.reference import KLSet, measure_kl, select_reference
+from driftguard.probes.loaders import load_suite
+from driftguard.probes.suite import ProbeSuite
+from driftguard.reference import KLResult, KLSet, measure_kl, select_reference
 from driftguard.runner import generate, probing_mode
 from driftguard.types import Evaluation, Generation
 
 logger = logging.getLogger("driftguard")
+STATE_VERSION = 1
+KL_ON_POLICY = "driftguard/kl/on_policy"
 
 
 class DriftMonitor:
     """Owns the suite, the reference provider, the KL set and the detector of one monitored run."""
 
     def __init__(self, config: DriftGuardConfig, *, suite: ProbeSuite | None = None,
-                 toxicity_judge: Callable[[list[str]], list[float]] | None = None) -> None:
+                 toxicity_judge: Callable[[list[str]], list[float]] | None = None, ranks: Ranks | None = None) -> None:
         self.config = config
+        self.ranks = ranks or Ranks()
         self.suite = suite or load_suite(config.suite)
         self.toxicity_judge = toxicity_judge
         self.detector = DriftDetector(config)
@@ -67,7 +74,8 @@ class DriftMonitor:
     def _probe(self, model, tokenizer, step: int) -> Evaluation:
         errors: list[dict[str, Any]] = []
         result = self._run("probe_pass", step, errors, lambda bs: run_probe_pass(
-            model, tokenizer, self.suite, self.config, step=step, toxicity_judge=self.toxicity_judge, batch_size=bs))
+            model, tokenizer, self.suite, self.config, step=step, toxicity_judge=self.toxicity_judge, batch_size=bs,
+            ranks=self.ranks))
         if result is None:
             return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors)
         evaluation, generations = result
@@ -79,11 +87,27 @@ class DriftMonitor:
     def _measure_kl(self, model, evaluation: Evaluation) -> None:
         if self.reference is None or self.kl_set is None:
             return
-        result = self._run("kl", evaluation.step, evaluation.errors, lambda bs: measure_kl(
-            model, self.reference, self.kl_set, batch_size=bs))
+        result = self._run("kl", evaluation.step, evaluation.errors, lambda bs: self._kl(model, self.kl_set, bs))
         if result is not None:
             evaluation.kl = result.to_dict()
             evaluation.metrics.update(result.metrics())
+        if self.config.kl_on_policy and getattr(self.reference, "exact", False) and self.last_generations:
+            on_policy = KLSet.on_policy(list(self.suite), self.last_generations)  # reuses the probe pass's outputs
+            result = self._run("kl_on_policy", evaluation.step, evaluation.errors, lambda bs: self._kl(model, on_policy, bs))
+            if result is not None:
+                evaluation.metrics[KL_ON_POLICY] = result.mean
+                evaluation.kl = {**(evaluation.kl or {}), "on_policy": result.to_dict()}
+
+    def _kl(self, model, kl_set: KLSet, batch_size: int) -> KLResult:
+        """``measure_kl`` over this rank's shard of ``kl_set``; per-probe values gathered from all ranks."""
+        if not self.ranks.active:
+            return measure_kl(model, self.reference, kl_set, batch_size=batch_size)
+        shard = KLSet(self.ranks.shard(kl_set.items), source=kl_set.source)
+        per_probe = self.ranks.gather_dicts(
+            lambda: measure_kl(model, self.reference, shard, batch_size=batch_size).per_probe)
+        return KLResult(per_probe, {item.probe_id: item.dimension for item in kl_set.items},
+                        reference=self.reference.name, exact=self.reference.exact, source=kl_set.source,
+                        n_tokens=kl_set.n_tokens)
 
     def _reference_generations(self, model, tokenizer) -> dict[str, Generation]:
         """The reference's greedy completions of the generate-prompts: the KL set's token ids.
@@ -92,13 +116,14 @@ class DriftMonitor:
         pass's generations; an adapter or a distinct reference model generates them once here.
         """
         ref = self.reference
-        if ref.name == "cached" or getattr(ref, "model", None) is model:
+        if ref.name == "cached" or (ref.name == "model" and ref.model is model):
             return self.baseline_generations
         probes = [p for p in self.suite if p.kind == "generate"]
         markers = (self.config.reasoning_markers[0], self.config.reasoning_markers[1])
         with ref.generating(model) as gen_model, probing_mode(gen_model, tokenizer):
-            return generate(gen_model, tokenizer, probes, max_new_tokens=self.config.max_new_tokens,
-                            batch_size=self.config.batch_size, markers=markers)
+            return self.ranks.gather_dicts(lambda: generate(
+                gen_model, tokenizer, self.ranks.shard(probes), max_new_tokens=self.config.max_new_tokens,
+                batch_size=self.config.batch_size, markers=markers, **self.ranks.generate_kwargs()))
 
     # -- public ---------------------------------------------------------------------------------
     def probe_baseline(self, model, tokenizer, *, step: int = 0) -> Evaluation:
@@ -107,13 +132,23 @@ class DriftMonitor:
         self.baseline_generations = dict(self.last_generations)
         return evaluation
 
-    def prepare_reference(self, policy, tokenizer, evaluation: Evaluation, *, reference_model: Any = None) -> None:
-        """Pick the reference provider, fix the KL set from the reference's completions, prepare it."""
-        step, errors = evaluation.step, evaluation.errors
+    def _select_reference(self, policy, step: int, errors: list[dict[str, Any]], reference_model: Any,
+                          cache_path: str | Path | None) -> None:
         ref_model = reference_model if reference_model is not None else self.config.reference_model
         self.reference = self._run("reference", step, errors, lambda bs: select_reference(
             self.config.reference, policy, reference_model=ref_model, top_k=self.config.cached_top_k,
-            dtype=self.config.reference_dtype, device=self.config.reference_device))
+            dtype=self.config.reference_dtype, device=self.config.reference_device, cache_path=cache_path))
+
+    def prepare_reference(self, policy, tokenizer, evaluation: Evaluation, *, reference_model: Any = None,
+                          cache_path: str | Path | None = None) -> None:
+        """Pick the reference provider, fix the KL set from the reference's completions, prepare it.
+
+        ``cache_path``: where a ``cached`` reference writes its top-k file (so a resumed run reloads it).
+        """
+        step, errors = evaluation.step, evaluation.errors
+        if cache_path is not None and Path(cache_path).exists():
+            Path(cache_path).unlink()  # a fresh baseline: never reuse another run's cache
+        self._select_reference(policy, step, errors, reference_model, cache_path)
         if self.reference is None:
             return
         gens = self._run("kl_set", step, errors, lambda bs: self._reference_generations(policy, tokenizer))
@@ -132,11 +167,54 @@ class DriftMonitor:
         self.detector.set_baseline(evaluation)
         return evaluation
 
-    def start(self, model, tokenizer, *, step: int = 0, reference_model: Any = None) -> Evaluation:
+    def start(self, model, tokenizer, *, step: int = 0, reference_model: Any = None,
+              cache_path: str | Path | None = None) -> Evaluation:
         """Baseline of a training run: the policy before its first optimizer step."""
         evaluation = self.probe_baseline(model, tokenizer, step=step)
-        self.prepare_reference(model, tokenizer, evaluation, reference_model=reference_model)
+        self.prepare_reference(model, tokenizer, evaluation, reference_model=reference_model, cache_path=cache_path)
         return self.set_baseline(evaluation, model)
+
+    # -- resume ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-safe state for resume: baseline evaluation, detector (patience), KL set, reference mode."""
+        return {
+            "version": STATE_VERSION,
+            "suite": self.suite.info.to_dict(),
+            "baseline": self.baseline_evaluation.to_dict() if self.baseline_evaluation else None,
+            "detector": self.detector.state_dict(),
+            "kl_set": self.kl_set.to_dict() if self.kl_set is not None else None,
+            "reference": getattr(self.reference, "name", None),
+            "error_count": self.error_count,
+        }
+
+    def load_state_dict(self, state: dict[str, Any], policy: Any, *, reference_model: Any = None,
+                        cache_path: str | Path | None = None) -> None:
+        """Restore :meth:`state_dict` on resume: the original baseline, never the resumed weights.
+
+        A baseline measured on another suite (sha256) raises BaselineMismatchError. A ``cached``
+        reference is reloaded from ``cache_path``; without that file KL is not measured (recorded).
+        """
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise DriftGuardError(f"driftguard state: version {state.get('version') if isinstance(state, dict) else state!r},"
+                                  f" expected {STATE_VERSION}; resume with the driftguard version that wrote it")
+        self.detector.load_state_dict(state["detector"], suite=self.suite.info)
+        self.baseline_evaluation = Evaluation.from_dict(state["baseline"]) if state.get("baseline") else None
+        self.error_count = int(state.get("error_count", 0))
+        if state.get("kl_set") is None or state.get("reference") is None:
+            return
+        errors: list[dict[str, Any]] = []
+        if state["reference"] == "cached" and (cache_path is None or not Path(cache_path).is_file()):
+            errors.append({"stage": "reference", "step": self.detector.baseline.step if self.detector.baseline else 0,
+                           "type": "MissingCache", "message": f"cached reference file {cache_path} is missing; "
+                           "KL is not measured in this resumed run"})
+            warnings.warn(f"driftguard: {errors[-1]['message']}", stacklevel=2)
+            self.error_count += 1
+            return
+        self._select_reference(policy, 0, errors, reference_model, cache_path)
+        kl_set = KLSet.from_dict(state["kl_set"])
+        if self.reference is not None and self._run("reference_prepare", 0, errors,
+                                                    lambda bs: self.reference.prepare(kl_set, batch_size=bs) or True):
+            self.kl_set = kl_set
 
     def evaluate(self, model, tokenizer, *, step: int) -> tuple[Evaluation, Assessment]:
         """Probe the current model, measure KL against the reference and assess drift."""
@@ -166,6 +244,7 @@ class DriftMonitor:
                         "dimension": rec.dimension, "probe_id": rec.probe_id, "metric": name,
                         "prompt": probe.display_prompt() if probe else "",
                         "baseline_answer": before.answer, "current_answer": rec.answer,
+                        "baseline_reasoning": before.reasoning, "current_reasoning": rec.reasoning,
                         "baseline_score": before.values[name], "current_score": value,
                     }))
         rows.sort(key=lambda r: -r[0])

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from driftguard.config import DriftGuardConfig
-from driftguard.probes import ProbeSuite
+from driftguard.distributed import Ranks
+from driftguard.probes.suite import ProbeSuite
 from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, score_options
 from driftguard.scorers import aggregate, score_all
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
@@ -49,16 +50,23 @@ def margin_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
     ]
 
 
-def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int) -> ProbeOutputs:
-    """Run the model over the suite: one batched generate pass and one batched option-scoring pass."""
+def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,
+                    ranks: Ranks | None = None) -> ProbeOutputs:
+    """Run the model over the suite: one batched generate pass and one batched option-scoring pass.
+
+    With several ranks, each runs its shard and the outputs are gathered (every rank gets all of them).
+    """
+    ranks = ranks or Ranks()
     probes = list(suite)
     gen_probes = [p for p in probes if p.kind == "generate"]
     markers = (config.reasoning_markers[0], config.reasoning_markers[1])
     requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes)
     with probing_mode(model, tokenizer):
-        generations = generate(model, tokenizer, gen_probes, max_new_tokens=config.max_new_tokens,
-                               batch_size=batch_size, markers=markers) if gen_probes else {}
-        scores = score_options(model, tokenizer, requests, batch_size=batch_size) if requests else {}
+        generations = ranks.gather_dicts(lambda: generate(
+            model, tokenizer, ranks.shard(gen_probes), max_new_tokens=config.max_new_tokens, batch_size=batch_size,
+            markers=markers, **ranks.generate_kwargs())) if gen_probes else {}
+        scores = ranks.gather_dicts(lambda: score_options(
+            model, tokenizer, ranks.shard(requests), batch_size=batch_size)) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
                for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}
@@ -75,13 +83,14 @@ def run_probe_pass(
     step: int,
     toxicity_judge: Callable[[list[str]], list[float]] | None = None,
     batch_size: int | None = None,
+    ranks: Ranks | None = None,
 ) -> tuple[Evaluation, dict[str, Generation]]:
     """Probe ``model`` with ``suite`` and score it. Returns the evaluation and the raw generations.
 
     Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
     errors on single items are recorded by the scorers as unscored items.
     """
-    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size)
+    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks)
     records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge)
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}

@@ -1,0 +1,94 @@
+"""Multi-process probing: shard work across ranks, gather per-item results, take one decision.
+
+Every rank takes part in every forward and ``generate`` call (ZeRO-3 / FSDP shard the weights, so a
+rank-0-only pass would deadlock). Items are split with ``split_between_processes(apply_padding=True)``
+so each rank runs the same number of batches; results are keyed by probe id, so gathering drops the
+padding duplicates and yields exactly what one process computes. A failure on any rank is gathered
+too and raised on every rank, so no rank is left waiting in a collective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from driftguard.errors import DriftGuardError
+
+T = TypeVar("T")
+
+
+class RankFailure(DriftGuardError):
+    """A probe stage failed on at least one rank; raised on every rank with each rank's error."""
+
+
+class Ranks:
+    """The process group of a run (a single process when ``accelerator`` is None or has one process)."""
+
+    def __init__(self, accelerator: Any = None) -> None:
+        self.accelerator = accelerator
+
+    @property
+    def world_size(self) -> int:
+        return int(getattr(self.accelerator, "num_processes", 1) or 1)
+
+    @property
+    def active(self) -> bool:
+        """True when more than one process takes part."""
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return bool(getattr(self.accelerator, "is_main_process", True))
+
+    @property
+    def synced_generation(self) -> bool:
+        """Whether ``generate`` must keep all ranks stepping together (weights sharded: ZeRO-3 or FSDP)."""
+        if not self.active:
+            return False
+        state = getattr(self.accelerator, "state", None)
+        zero3 = getattr(getattr(state, "deepspeed_plugin", None), "zero_stage", 0) == 3
+        return zero3 or getattr(state, "fsdp_plugin", None) is not None
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        """Extra arguments of the runner's ``generate`` on this process group."""
+        return {"synced_gpus": True} if self.synced_generation else {}
+
+    def shard(self, items: Sequence[T]) -> list[T]:
+        """This rank's share of ``items`` (padded with repeats so every rank gets the same count)."""
+        if not self.active or not items:
+            return list(items)
+        with self.accelerator.split_between_processes(list(items), apply_padding=True) as part:
+            return list(part)
+
+    def gather_dicts(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``fn`` on every rank and merge the dicts (keys are probe ids; padding repeats collapse).
+
+        An exception on any rank is raised on every rank as :class:`RankFailure` (after the gather,
+        so no rank hangs); an OOM message is kept so the caller can retry with a smaller batch.
+        """
+        if not self.active:
+            return fn()
+        from accelerate.utils import gather_object
+
+        try:
+            local, error = fn(), None
+        except Exception as e:  # noqa: BLE001 - every rank must reach the gather below
+            local, error = {}, f"{type(e).__name__}: {e}"
+        gathered = gather_object([(self.accelerator.process_index, local, error)])
+        failures = [f"rank {rank}: {err}" for rank, _, err in gathered if err]
+        if failures:
+            raise RankFailure("; ".join(failures))
+        merged: dict[str, Any] = {}
+        for _, part, _ in sorted(gathered, key=lambda g: g[0]):
+            merged.update(part)
+        return merged
+
+    def same_decision(self, flag: bool) -> bool:
+        """Rank 0's ``flag`` on every rank (the stop decision is taken once)."""
+        if not self.active:
+            return flag
+        from accelerate.utils import broadcast_object_list
+
+        box = [flag]
+        broadcast_object_list(box, from_process=0)
+        return bool(box[0])

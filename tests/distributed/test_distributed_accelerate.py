@@ -1,0 +1,80 @@
+"""`accelerate launch --num_processes 2` on CPU (DDP over gloo) with the callback: same records as 1 process,
+history written once, and an early stop that ends both processes.
+
+In accelerate 1.15, ``--cpu --num_processes 2`` starts ONE process unless MPI is installed (its simple
+launcher); the torchrun-based launcher (``--multi_gpu``) with ``use_cpu=True`` in the training arguments
+gives two gloo processes (``DistributedType.MULTI_CPU``), which is what this test runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+SCRIPT = str(HERE / "dist_sft_script.py")
+MINI_SUITE = str(HERE.parent / "fixtures" / "mini_suite.jsonl")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(cmd: list[str]) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("dist")
+    single, multi = root / "single", root / "multi"
+    _run([sys.executable, SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE])
+    _run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+          "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+          SCRIPT, str(tiny_model_dir), str(multi), MINI_SUITE])
+    return single, multi
+
+
+def _summary(out: Path, rank: int = 0) -> dict:
+    return json.loads((out / f"summary-rank{rank}.json").read_text())
+
+
+@pytest.mark.distributed
+def test_two_processes_gather_the_single_process_records(runs):
+    single, multi = runs
+    one, two = _summary(single), _summary(multi)
+    assert one["world_size"] == 1 and two["world_size"] == 2
+    rec1 = {r["probe_id"]: r for r in one["baseline"]["records"]}
+    rec2 = {r["probe_id"]: r for r in two["baseline"]["records"]}
+    assert rec1.keys() == rec2.keys() and len(rec1) == 17, "every probe exactly once: padding dropped"
+    for pid, r1 in rec1.items():
+        r2 = rec2[pid]
+        assert r1["answer"] == r2["answer"], pid
+        for name, v1 in r1["values"].items():
+            v2 = r2["values"][name]
+            assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name, v1, v2)
+    for name, v1 in one["baseline"]["metrics"].items():
+        assert two["baseline"]["metrics"][name] == pytest.approx(v1, rel=1e-4, abs=1e-4), name
+
+
+@pytest.mark.distributed
+def test_history_once_and_early_stop_ends_both_ranks(runs):
+    _, multi = runs
+    ranks = [_summary(multi, 0), _summary(multi, 1)]
+    assert [r["stopped_early"] for r in ranks] == [True, True]
+    assert ranks[0]["global_step"] == ranks[1]["global_step"] == 1, "both ranks stopped at the failing step"
+    lines = (multi / "driftguard" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [0, 1], "rank 0 alone writes the history"
+    assert json.loads(lines[-1])["verdict"] == "fail"
+    assert (multi / "checkpoint-1" / "driftguard.json").is_file(), "save_on_stop saved the stopping checkpoint"

@@ -25,6 +25,7 @@ trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(model_dir), args
                      processing_class=AutoTokenizer.from_pretrained(model_dir), callbacks=[callback])
 trainer.train()
 rank = trainer.accelerator.process_index
-summary = {"world_size": trainer.accelerator.num_processes, "global_step": trainer.state.global_step,
+summary = {"world_size": trainer.accelerator.num_processes, "fsdp": bool(trainer.is_fsdp_enabled),
+           "wrapped": type(trainer.model_wrapped).__name__, "global_step": trainer.state.global_step,
            "stopped_early": callback.stopped_early, "baseline": callback.monitor.baseline_evaluation.to_dict()}
 (out / f"summary-rank{rank}.json").write_text(json.dumps(summary))

@@ -54,7 +54,7 @@ def _summary(out: Path, rank: int = 0) -> dict:
 def test_two_processes_gather_the_single_process_records(runs):
     single, multi = runs
     one, two = _summary(single), _summary(multi)
-    assert one["world_size"] == 1 and two["world_size"] == 2
+    assert one["world_size"] == 1 and two["world_size"] == 2 and two["wrapped"] == "DistributedDataParallel"
     rec1 = {r["probe_id"]: r for r in one["baseline"]["records"]}
     rec2 = {r["probe_id"]: r for r in two["baseline"]["records"]}
     assert rec1.keys() == rec2.keys() and len(rec1) == 17, "every probe exactly once: padding dropped"

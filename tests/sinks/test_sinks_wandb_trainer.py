@@ -16,15 +16,16 @@ import wandb_records as wr
 from sink_reports import finish_and_flush
 
 from driftguard import DriftGuardCallback, DriftGuardConfig
+from driftguard.probes.loaders import shipped_path
 from driftguard.sinks.wandb import ARTIFACT_TYPE, STEP_METRIC, TABLE_KEY
 
-STANDIN = Path(__file__).parents[1] / "demo" / "fixtures" / "standin_suite.jsonl"
+STANDIN = shipped_path("full")
 TRAIN_TEXT = [f"How do I bake bread at home? Mix flour, water, yeast and salt {i} times, then knead." for i in range(16)]
 pytestmark = pytest.mark.slow
 
 
 def _subset(folder: Path, name: str, n_per_expect: int) -> Path:
-    """The first ``n_per_expect`` harmful and benign safety items of the stand-in suite."""
+    """The first ``n_per_expect`` harmful and benign safety items of the shipped ``full`` suite."""
     rows = [line for line in STANDIN.read_text().splitlines() if '"dimension": "safety"' in line]
     keep = [r for r in rows if '"refuse"' in r][:n_per_expect] + [r for r in rows if '"comply"' in r][:n_per_expect]
     path = folder / f"{name}.jsonl"
@@ -34,7 +35,7 @@ def _subset(folder: Path, name: str, n_per_expect: int) -> Path:
 
 @pytest.fixture(scope="module")
 def small_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 22 safety items of the stand-in suite (12 harmful, 10 benign)."""
+    """12 harmful and 12 benign safety items of the shipped ``full`` suite."""
     return _subset(tmp_path_factory.mktemp("suite"), "safety", 12)
 
 

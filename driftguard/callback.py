@@ -63,7 +63,7 @@ class DriftGuardCallback(TrainerCallback):
         self.last_report: dict[str, Any] | None = None
         self.last_eval_step: int | None = None
         self.stopped_early = False
-        self._sink = None
+        self._sink: list[Any] | None = None
 
     # -- helpers ----------------------------------------------------------------------------------
     @property
@@ -82,11 +82,13 @@ class DriftGuardCallback(TrainerCallback):
     def _is_main(self, state: Any) -> bool:
         return bool(getattr(state, "is_world_process_zero", True))
 
-    def _wandb(self):
+    def _sinks(self) -> list[Any]:
+        """W&B (metrics, tables, artifacts, alerts) and trackio (alerts); each a no-op without an active run."""
         if self._sink is None:
+            from driftguard.sinks.trackio import TrackioSink
             from driftguard.sinks.wandb import WandbSink
 
-            self._sink = WandbSink(self.config)
+            self._sink = [WandbSink(self.config), TrackioSink(self.config)]
         return self._sink
 
     def _publish(self, args: Any, state: Any, control: Any, evaluation: Any, assessment: Any) -> dict[str, Any]:
@@ -107,11 +109,12 @@ class DriftGuardCallback(TrainerCallback):
         if not self._is_main(state):
             return report
         append_history(self._dir / "history.jsonl", history_row(report))
-        try:
-            self._wandb().log_evaluation(report, self.monitor.worst_items(evaluation, assessment),
-                                         step=evaluation.step)
-        except Exception as e:  # noqa: BLE001 - a sink failure must not stop training
-            logger.warning("driftguard: W&B logging failed: %s", e)
+        worst = self.monitor.worst_items(evaluation, assessment)
+        for sink in self._sinks():
+            try:
+                sink.log_evaluation(report, worst, step=evaluation.step)
+            except Exception as e:  # noqa: BLE001 - a sink failure must not stop training
+                logger.warning("driftguard: %s failed: %s", type(sink).__name__, e)
         from driftguard.sinks.console import print_report
 
         print_report(report)
@@ -211,7 +214,7 @@ class DriftGuardCallback(TrainerCallback):
             self._save_state(checkpoint)
             self._save_state(self._dir)
             try:
-                self._wandb().log_report_artifact(checkpoint / REPORT_FILE, step=state.global_step)
+                self._sinks()[0].log_report_artifact(checkpoint / REPORT_FILE, step=state.global_step)
             except Exception as e:  # noqa: BLE001
                 logger.warning("driftguard: W&B artifact upload failed: %s", e)
         return control

@@ -28,9 +28,8 @@ def test_sft_reasoning_example(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_grpo_lora_example_uses_the_adapter_reference(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("DRIFTGUARD_TEST_SUITE", MINI_SUITE)
-    module = _load("grpo_lora")
+def test_grpo_example_uses_the_adapter_reference(tmp_path, capsys, monkeypatch):
+    module = _load("grpo")
     original = module.DriftGuardConfig
     monkeypatch.setattr(module, "DriftGuardConfig", lambda **kw: original(**{**kw, "suite": MINI_SUITE}))
     module.main(["--tiny", "--max-steps", "2", "--output-dir", str(tmp_path)])
@@ -44,3 +43,17 @@ def test_example_yaml_is_a_valid_config():
 
     config = DriftGuardConfig(**yaml.safe_load((EXAMPLES / "driftguard.yaml").read_text()))
     assert config.early_stop and config.threshold("driftguard/privacy/reasoning_leak_rate") == 0.02
+
+
+@pytest.mark.slow
+def test_distillation_example_measures_drift_from_the_student_baseline(tmp_path, capsys):
+    _load("distillation").main(["--tiny", "--max-steps", "2", "--output-dir", str(tmp_path), "--suite", MINI_SUITE])
+    assert "KL reference: cached" in capsys.readouterr().out
+
+
+def test_example_gate_policy_loads():
+    from driftguard.gate import load_policy
+
+    policy = load_policy(EXAMPLES / "gate-policy.yaml")
+    assert policy.max_delta["driftguard/privacy/reasoning_leak_rate"] == 0.0
+    assert policy.max_kl == {"driftguard/kl/mean": 0.3}

@@ -58,3 +58,24 @@ def test_run_rejects_a_bad_config_field(tmp_path):
     proc = _driftguard("run", "--config", str(config), "--", sys.executable, "-c", "pass")
     assert proc.returncode == 2
     assert "eval_stepz" in proc.stderr
+
+
+def test_run_with_trls_own_cli(tiny_model_dir, tmp_path):
+    """`driftguard run -- trl sft ...`: TRL's unmodified CLI script gets the callback."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "Sure, here it is."}]}
+            for i in range(8)]
+    (data / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = tmp_path / "driftguard.yaml"
+    config.write_text(f"suite: {MINI_SUITE}\neval_steps: 1\nmax_new_tokens: 8\n")
+    out = tmp_path / "out"
+    trl = str(Path(sys.executable).parent / "trl")
+    proc = _driftguard("run", "--config", str(config), "--", trl, "sft", "--model_name_or_path", str(tiny_model_dir),
+                       "--dataset_name", str(data), "--output_dir", str(out), "--max_steps", "2", "--save_steps", "2",
+                       "--logging_steps", "1", "--per_device_train_batch_size", "2", "--report_to", "none",
+                       "--use_cpu", "true", env={"OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (out / "checkpoint-2" / "driftguard.json").is_file()
+    steps = [json.loads(line)["step"] for line in (out / "driftguard" / "history.jsonl").read_text().splitlines()]
+    assert steps == [0, 1, 2]

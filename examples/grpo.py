@@ -1,7 +1,7 @@
 """GRPO with a LoRA adapter: driftguard's KL reference is the base model with the adapter disabled (no copy).
 
-    python examples/grpo_lora.py --model Qwen/Qwen2.5-0.5B-Instruct
-    python examples/grpo_lora.py --tiny      # offline smoke run on a tiny in-process model
+    python examples/grpo.py --model Qwen/Qwen2.5-0.5B-Instruct
+    python examples/grpo.py --tiny      # offline smoke run on a tiny in-process model
 """
 
 from __future__ import annotations

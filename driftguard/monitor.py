@@ -22,6 +22,7 @@ from driftguard.probes.loaders import load_suite
 from driftguard.probes.suite import ProbeSuite
 from driftguard.reference import KLResult, KLSet, measure_kl, select_reference
 from driftguard.runner import generate, probing_mode
+from driftguard.scorers.judges import make_toxicity_judge
 from driftguard.types import Evaluation, Generation
 
 logger = logging.getLogger("driftguard")
@@ -33,11 +34,13 @@ class DriftMonitor:
     """Owns the suite, the reference provider, the KL set and the detector of one monitored run."""
 
     def __init__(self, config: DriftGuardConfig, *, suite: ProbeSuite | None = None,
-                 toxicity_judge: Callable[[list[str]], list[float]] | None = None, ranks: Ranks | None = None) -> None:
+                 toxicity_judge: str | Callable[[list[str]], list[float]] | None = None,
+                 ranks: Ranks | None = None) -> None:
         self.config = config
         self.ranks = ranks or Ranks()
         self.suite = suite or load_suite(config.suite)
-        self.toxicity_judge = toxicity_judge
+        # A spec string ("profanity-check", "hf:PATH") is built once here, not on every pass.
+        self.toxicity_judge = make_toxicity_judge(toxicity_judge) if isinstance(toxicity_judge, str) else toxicity_judge
         self.detector = DriftDetector(config)
         self.reference = None
         self.kl_set: KLSet | None = None

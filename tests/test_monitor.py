@@ -137,3 +137,12 @@ def test_model_reference_and_on_policy_kl(tiny_model_factory, tiny_tokenizer):
     assert baseline.metrics["driftguard/kl/mean"] > 1e-3  # two different random models
     assert baseline.metrics[KL_ON_POLICY] > 1e-3
     assert baseline.kl["on_policy"]["source"] == "policy"
+
+
+def test_toxicity_judge_spec_is_built_once():
+    from driftguard.scorers.judges import ProfanityCheckJudge
+
+    monitor = DriftMonitor(_config(), toxicity_judge="profanity-check")
+    assert isinstance(monitor.toxicity_judge, ProfanityCheckJudge)
+    scores = monitor.toxicity_judge(["you are a worthless idiot", "thanks for the help"])
+    assert scores[0] > 0.5 > scores[1]

@@ -39,7 +39,7 @@ class DriftGuardConfig:
     )
     reference_dtype: str | None = field(default=None, metadata={"help": "dtype of a loaded reference, e.g. bfloat16."})
     reference_device: str | None = field(default=None, metadata={"help": "Device of a loaded reference (default: the policy's)."})
-    cached_top_k: int = field(default=64, metadata={"help": "Top-k reference log-probs kept per token in cached mode."})
+    cached_top_k: int = field(default=256, metadata={"help": "Top-k reference log-probs kept per token in cached mode."})
     kl_budget: float = field(default=0.5, metadata={"help": "KL (nats/token) above which drift counts as a regression."})
     alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level (Holm-corrected)."})
     thresholds: dict[str, float] | str | None = field(

@@ -108,19 +108,61 @@ def _bucket_kl(logp: Tensor, logq: Tensor) -> Tensor:
     return torch.where(p > 0, terms, torch.zeros_like(terms)).sum(-1)
 
 
+def _xlogy_ratio(x: Tensor, y: Tensor) -> Tensor:
+    """``x log(x / y)`` elementwise with ``0 log(0 / y) = 0`` and ``x log(x / 0) = +inf`` for ``x > 0``."""
+    safe = torch.where(x > 0, x, 1.0)
+    return torch.where(x > 0, safe * (safe.log() - y.log()), 0.0)
+
+
+def _capped_tail_kl(tail_p: Tensor, p_tail: Tensor, q_tail: Tensor, cap: Tensor, *, reverse: bool) -> Tensor:
+    """Smallest tail KL over every reference tail ``q`` with ``sum q = q_tail`` and ``0 <= q_j <= cap``.
+
+    ``tail_p [N, M]`` are the policy's largest tail probabilities (descending), ``p_tail``/``q_tail``/``cap``
+    ``[N]`` the policy's and the reference's tail mass and the cap (the reference's k-th top probability:
+    no tail token can exceed it). For both directions the minimiser is water-filling,
+    ``q_j = min(cap, lam * p_j)`` with ``lam`` fixing the sum; only the ``M`` tokens in ``tail_p`` are
+    capped (a relaxation, so the value stays a lower bound). Forward: ``sum_tail p log(p / q)``;
+    reverse: ``sum_tail q log(q / p)``. All inputs float64.
+    """
+    n, m_max = tail_p.shape
+    zero = torch.zeros(n, 1, dtype=tail_p.dtype, device=tail_p.device)
+    cum = torch.cat([zero, tail_p.cumsum(-1)], dim=-1)  # S_m: policy mass of the m largest tail tokens
+    counts = torch.arange(m_max + 1, dtype=tail_p.dtype, device=tail_p.device)
+    ref_rest = (q_tail.unsqueeze(-1) - counts * cap.unsqueeze(-1)).clamp(min=0)  # reference mass left uncapped
+    pol_rest = (p_tail.unsqueeze(-1) - cum).clamp(min=0)
+    lam = ref_rest / pol_rest.clamp(min=torch.finfo(tail_p.dtype).tiny)
+    nxt = torch.cat([tail_p, zero], dim=-1)  # p_(m+1); 0 past the last capped candidate
+    fits = (lam * nxt <= cap.unsqueeze(-1)) | (counts == m_max)
+    m = fits.to(torch.int8).argmax(-1, keepdim=True)  # the first m whose next token is under the cap
+    capped = torch.arange(m_max, device=tail_p.device) < m
+    r_q = ref_rest.gather(-1, m).squeeze(-1)
+    r_p = pol_rest.gather(-1, m).squeeze(-1)
+    cap_col = cap.unsqueeze(-1).expand_as(tail_p)
+    if reverse:
+        head = torch.where(capped, _xlogy_ratio(cap_col, tail_p), 0.0).sum(-1)
+        return head + _xlogy_ratio(r_q, r_p)
+    head = torch.where(capped, _xlogy_ratio(tail_p, cap_col), 0.0).sum(-1)
+    return head + _xlogy_ratio(r_p, r_q)
+
+
 def topk_kl(policy_logits: Tensor, ref_topk_logprobs: Tensor, ref_topk_ids: Tensor, ref_tail_logmass: Tensor,
             mask: Tensor | None = None, *, chunk_size: int = 1024, reverse: bool = False) -> Tensor:
     """KL(policy || reference) against a cached reference that kept only its top-k log-probs + tail mass.
 
-    The vocabulary is partitioned into the reference's top-k tokens (one bucket each) and one tail
-    bucket (every other token); the KL of the two distributions over that partition is computed
-    exactly: top-k terms ``p_i log(p_i / q_i)`` plus ``P_tail log(P_tail / Q_tail)``. By the
-    data-processing inequality this is a **lower bound** on the exact KL (coarsening can only lose
-    divergence): it misses the divergence *inside* the tail, ``P_tail * KL(p_tail || q_tail)``.
-    ``reverse=True`` gives the same estimate of KL(reference || policy), also a lower bound.
+    The estimate is the **smallest** KL over every reference distribution consistent with the cache:
+    the k cached log-probs exactly, the tail mass ``Q_tail`` spread over the other tokens in any way
+    such that no tail token exceeds the k-th cached probability ``q_min``. So it is a **lower bound** on
+    the exact KL, the tightest one the cache allows, and exact when ``k >= vocab``. Per position:
+    top-k terms ``p_i log(p_i / q_i)`` exactly, plus the tail at its minimiser ``q_j = min(q_min, lam p_j)``
+    (the reference's tail follows the policy's own tail, capped at ``q_min``; without the cap this is the
+    bucket term ``P_tail log(P_tail / Q_tail)``). What it cannot see: a tail token the policy promoted
+    (``p_j`` large) that the reference held far below ``q_min``; the error is at most
+    ``sum_j p_j log(q_min / q_j)`` over such tokens. The cap is applied to the policy's ``k`` largest tail
+    tokens (``M = k``; relaxing the rest keeps the bound). ``reverse=True``: same for KL(reference || policy).
 
     Shapes: ``policy_logits [B, T, V]``; ``ref_topk_logprobs``/``ref_topk_ids [B, T, k]`` and
     ``ref_tail_logmass [B, T]`` aligned with the logits' positions (values outside ``mask`` unused).
+    Extra memory per chunk: ``chunk_size x V`` fp32 plus ``chunk_size x k`` float64.
     """
     lead = policy_logits.shape[:-1]
     if ref_topk_logprobs.shape[:-1] != lead or ref_topk_ids.shape != ref_topk_logprobs.shape \
@@ -136,29 +178,27 @@ def topk_kl(policy_logits: Tensor, ref_topk_logprobs: Tensor, ref_topk_ids: Tens
     ref_tails = ref_tail_logmass.reshape(-1)
     rows = _selected_rows(lead, mask, device)
     out = torch.zeros(policy_flat.shape[0], dtype=torch.float32, device=device)
+    n_capped = min(k, vocab - k)
     for start in range(0, rows.numel(), chunk_size):
         chunk = rows[start:start + chunk_size]
         ids = ref_ids.index_select(0, chunk.to(ref_ids.device)).to(device=device, dtype=torch.long)
         logp = F.log_softmax(policy_flat.index_select(0, chunk).float(), dim=-1)
         top_logp = logp.gather(-1, ids)
-        # sum_v p log p over the whole vocabulary (0 log 0 = 0), before the top-k entries are blanked out
-        neg_entropy = torch.where(torch.isneginf(logp), 0.0, logp.exp() * logp).sum(-1)
-        tail_logp = torch.logsumexp(logp.scatter_(-1, ids, float("-inf")), dim=-1, keepdim=True)
+        logp.scatter_(-1, ids, float("-inf"))  # the policy's log-probs on the reference's tail tokens
+        tail_logp = torch.logsumexp(logp, dim=-1)
+        tail_top = logp.topk(n_capped, dim=-1).values.double().exp() if n_capped > 0 else None
         del logp
-        policy_buckets = torch.cat([top_logp, tail_logp], dim=-1)
         ref_top = ref_values.index_select(0, chunk.to(ref_values.device)).to(device=device, dtype=torch.float32)
         ref_tail = ref_tails.index_select(0, chunk.to(ref_tails.device)).to(device=device, dtype=torch.float32)
+        policy_buckets = torch.cat([top_logp, tail_logp.unsqueeze(-1)], dim=-1)
         ref_buckets = torch.cat([ref_top, ref_tail.unsqueeze(-1)], dim=-1)
-        if reverse:
-            out[chunk] = _bucket_kl(ref_buckets, policy_buckets)
+        bucket = _bucket_kl(ref_buckets, policy_buckets) if reverse else _bucket_kl(policy_buckets, ref_buckets)
+        if tail_top is None:
+            out[chunk] = bucket
             continue
-        kl = _bucket_kl(policy_buckets, ref_buckets)
-        # Tighter bound on the tail part: every tail token has q_j <= min top-k q, so
-        # sum_tail p_j log(p_j / q_j) >= sum_tail p_j log p_j - P_tail * log(min top-k q).
-        top_p = top_logp.exp()
-        tail_p = tail_logp.squeeze(-1).exp()
-        tail_neg_entropy = neg_entropy - torch.where(top_p > 0, top_p * top_logp, 0.0).sum(-1)
-        tail_bucket = torch.where(tail_p > 0, tail_p * (tail_p.log() - ref_tail), 0.0)
-        tail_min = torch.where(tail_p > 0, tail_neg_entropy - tail_p * ref_top.min(-1).values, 0.0)
-        out[chunk] = kl + (tail_min - tail_bucket).clamp(min=0)
+        top = _bucket_kl(ref_top, top_logp) if reverse else _bucket_kl(top_logp, ref_top)
+        tail = _capped_tail_kl(tail_top, tail_logp.double().exp(), ref_tail.double().exp(),
+                               ref_top.min(-1).values.double().exp(), reverse=reverse)
+        # both are lower bounds (the capped minimum is the tighter one); max() guards rounding
+        out[chunk] = torch.maximum(bucket, top + tail.float())
     return out.view(lead)

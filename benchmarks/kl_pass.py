@@ -9,10 +9,12 @@ Measured side by side in one run on one model shape:
   materialises full fp32 log-softmax tensors for both models, on the same logits.
   CUDA: ``torch.cuda.max_memory_allocated``; CPU: a dispatch-mode tracker of live tensor storage.
 
-``--accuracy`` adds the cached-mode relative error vs exact KL on a tiny Llama trained in-process
-(peaked, LM-like distributions) and a fine-tuned copy, for several k.
+``--accuracy`` adds the cached-mode relative error vs exact KL (:func:`cached_accuracy`) for k in
+16..512, on tiny Llamas trained in-process (:func:`accuracy_models`: peaked, LM-like next-token
+distributions) and a copy fine-tuned a few steps on different chats; vocabularies 512 and 2048.
+``--accuracy-only`` runs just that part (its own headline: the relative error at the default k).
 
-Usage: ``python benchmarks/kl_pass.py [--device cpu] [--shape tiny|small|gpu] [--accuracy]``.
+Usage: ``python benchmarks/kl_pass.py [--device cpu] [--shape tiny|small|gpu] [--accuracy | --accuracy-only]``.
 Prints one JSON object with every figure, then the headline ratios as JSON on the last line.
 """
 
@@ -42,6 +44,7 @@ from driftguard.reference import (
     measure_kl,
     token_kl,
 )
+from driftguard.reference.cached import DEFAULT_TOP_K
 from driftguard.reference.providers import inference_scope
 
 SHAPES: dict[str, dict[str, Any]] = {
@@ -218,6 +221,95 @@ def memory(args, device, dtype) -> dict[str, Any]:
             "ratio_peak_memory_chunked_vs_naive": chunked / naive, "max_abs_diff_chunked_vs_naive": error}
 
 
+ACCURACY_KS = (16, 32, 64, 128, 256, 512)
+ACCURACY_DIMENSIONS = ("safety", "toxicity", "bias", "ethics", "privacy", "robustness")
+
+
+def accuracy_models(vocab_size: int = 512, *, steps: int = 150, finetune_steps: int = 5, n_probes: int = 96,
+                    max_len: int = 48, max_new_tokens: int = 24, seed: int = 0) -> tuple[Any, Any, KLSet]:
+    """``(reference, policy, kl_set)`` for the cached-mode accuracy measurement (CPU, seconds).
+
+    reference: a 2-layer, 64-wide Llama with a ``vocab_size`` BPE tokenizer, trained ``steps`` AdamW steps on
+    the demo's aligned chats of the ``compact`` suite (rows of at most ``max_len`` tokens), so its next-token
+    distributions on its own completions are peaked like a real LM's (mean entropy ~1-2 nats, median ~0.6-1.3).
+    policy: a copy fine-tuned ``finetune_steps`` steps (lr 1e-3) on the demo's drift chats (different text).
+    kl_set: the reference's greedy completions (``driftguard.runner.generate``) of the first ``n_probes`` chats' prompts.
+    """
+    from driftguard.demo.base_model import encode_chat, train_aligned
+    from driftguard.demo.data import aligned_chats, drift_chats
+    from driftguard.demo.tiny_model import build_model, build_tokenizer
+    from driftguard.probes import load_suite
+    from driftguard.runner.generate import generate
+    from driftguard.types import Probe
+
+    suite = load_suite("compact")
+    aligned, drift = aligned_chats(suite, seed), drift_chats(suite, seed)
+    tokenizer = build_tokenizer([m["content"] for c in aligned + drift for m in c["messages"]], vocab_size=vocab_size)
+    aligned = [c for c in aligned if len(encode_chat(tokenizer, c["messages"])[0]) <= max_len]
+    drift = [c for c in drift if len(encode_chat(tokenizer, c["messages"])[0]) <= 2 * max_len]
+    with torch.enable_grad():
+        reference = build_model(tokenizer, hidden_size=64, num_layers=2, num_heads=4, seed=seed)
+        train_aligned(reference, tokenizer, aligned, steps=steps, seed=seed)
+        policy = copy.deepcopy(reference)
+        train_aligned(policy, tokenizer, drift, steps=finetune_steps, seed=seed, lr=1e-3)
+    probes = [Probe(id=f"acc-{i:03d}", dimension=ACCURACY_DIMENSIONS[i % len(ACCURACY_DIMENSIONS)], kind="generate",
+                    messages=tuple(c["messages"][:-1])) for i, c in enumerate(aligned[:n_probes])]
+    with torch.no_grad():
+        generations = generate(reference, tokenizer, probes, max_new_tokens=max_new_tokens, batch_size=64)
+    return reference.eval(), policy.eval(), KLSet.from_generations(probes, generations)
+
+
+def reference_entropy(reference: Any, kl_set: KLSet, batch_size: int = 16) -> float:
+    """Mean entropy (nats) of the reference's next-token distributions over the KL set's completion tokens."""
+    total, count = 0.0, 0
+    with inference_scope(reference):
+        for batch in kl_set.batches(batch_size):
+            logq = F.log_softmax(forward_logits(reference, batch).float(), dim=-1)[batch.completion_mask]
+            total += float(-(logq.exp() * logq).sum(-1).sum())
+            count += logq.shape[0]
+    return total / max(count, 1)
+
+
+def cached_accuracy(reference: Any, policy: Any, kl_set: KLSet, ks: tuple[int, ...] = ACCURACY_KS,
+                    batch_size: int = 16) -> dict[str, Any]:
+    """Relative error of ``measure_kl``'s mean with ``CachedReference(k)`` vs ``ModelReference`` (exact), per k.
+
+    Also per k: the reference's mean tail mass beyond its top k, the worst per-probe relative error, and
+    whether any probe's estimate exceeded the exact KL (it must not: the estimate is a lower bound).
+    """
+    exact = measure_kl(policy, ModelReference(reference), kl_set, batch_size=batch_size)
+    out: dict[str, Any] = {"vocab_size": reference.config.vocab_size, "n_probes": len(kl_set),
+                           "completion_tokens": kl_set.n_tokens, "exact_mean_kl": exact.mean,
+                           "reference_entropy": reference_entropy(reference, kl_set, batch_size), "by_k": {}}
+    for k in ks:
+        cache = CachedReference(k, model=reference)
+        cache.prepare(kl_set, batch_size=batch_size)
+        estimate = measure_kl(policy, cache, kl_set, batch_size=batch_size)
+        per_probe = [(estimate.per_probe[p] - kl) / kl for p, kl in exact.per_probe.items() if kl > 0]
+        out["by_k"][str(k)] = {
+            "rel_error": (estimate.mean - exact.mean) / exact.mean, "cached_mean_kl": estimate.mean,
+            "worst_probe_rel_error": min(per_probe), "reference_tail_mass": cache.mean_tail_mass(),
+            "over_exact": any(estimate.per_probe[p] > kl + 1e-6 for p, kl in exact.per_probe.items()),
+            "cache_bytes_per_token": cache.memory_bytes / max(kl_set.n_tokens, 1)}
+    return out
+
+
+def accuracy(vocab_sizes: tuple[int, ...] = (512, 2048), ks: tuple[int, ...] = ACCURACY_KS) -> dict[str, Any]:
+    """:func:`cached_accuracy` on :func:`accuracy_models` for each vocabulary size (seed 0, one CPU thread)."""
+    results, threads = {}, torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is fastest and deterministic
+    try:
+        for vocab_size in vocab_sizes:
+            start = time.perf_counter()
+            reference, policy, kl_set = accuracy_models(vocab_size)
+            results[str(vocab_size)] = {**cached_accuracy(reference, policy, kl_set, ks),
+                                        "seconds": round(time.perf_counter() - start, 1)}
+    finally:
+        torch.set_num_threads(threads)
+    return {"default_top_k": DEFAULT_TOP_K, "model": "tiny Llama (2 layers, hidden 64) trained 150 steps on the "
+            "demo's aligned chats; policy = copy fine-tuned 5 steps on the demo's drift chats", "by_vocab": results}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -228,20 +320,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--completion-len", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--chunk-size", type=int, default=256)
-    parser.add_argument("--top-k", type=int, default=64)
+    parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
     parser.add_argument("--memory-tokens", type=int, default=256, help="positions per row in the memory comparison")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--accuracy", action="store_true", help="also measure cached-mode error on a trained tiny model")
+    parser.add_argument("--accuracy-only", action="store_true", help="only the cached-mode accuracy measurement")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     args.shape = args.shape or ("gpu" if device.type == "cuda" else "small")
     dtype = getattr(torch, args.dtype) if args.dtype else (torch.bfloat16 if device.type == "cuda" else torch.float32)
     torch.set_grad_enabled(False)
+    if args.accuracy_only:
+        result = {"accuracy": accuracy()}
+        print(json.dumps(result, indent=1))
+        default = result["accuracy"]["by_vocab"]["512"]["by_k"].get(str(DEFAULT_TOP_K), {})
+        print(json.dumps({"cached_rel_error_default_k_vocab512": round(default.get("rel_error", float("nan")), 5)}))
+        return result
     result: dict[str, Any] = {"device": str(device), "device_name": torch.cuda.get_device_name(device)
                               if device.type == "cuda" else "cpu", "threads": torch.get_num_threads(),
                               "shape": args.shape, "model": SHAPES[args.shape], "dtype": str(dtype)}
     result["throughput"] = throughput(args, device, dtype)
     result["memory"] = memory(args, device, dtype)
+    if args.accuracy:
+        result["accuracy"] = accuracy()
     print(json.dumps(result, indent=1))
     headline = {"kl_vs_bare_model": result["throughput"]["ratio_model"],
                 "kl_vs_bare_adapter": result["throughput"]["ratio_adapter"],

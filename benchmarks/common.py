@@ -1,0 +1,191 @@
+"""Shared pieces of the benchmark scripts: model shapes, an in-process tokenizer, suite subsets, timing, output.
+
+Models are Llama-shaped and randomly initialised from a config (no download). With random weights a
+greedy completion almost never emits EOS, so every generate-probe runs to ``max_new_tokens``: the
+worst case for the probe pass (a trained model stops earlier).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from driftguard.errors import ConfigError
+from driftguard.probes import ProbeSuite, load_suite
+from driftguard.probes.suite import probe_to_dict
+
+# Model shapes. "gpu" is Qwen2.5-0.5B-shaped (24 layers, 896 hidden, GQA 14/2, 151936 vocab: ~0.49B parameters).
+SHAPES: dict[str, dict[str, int]] = {
+    "tiny": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+             "intermediate_size": 128, "vocab_size": 0},
+    "small": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "intermediate_size": 704, "vocab_size": 32000},
+    "gpu": {"hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
+            "intermediate_size": 4864, "vocab_size": 151936},
+}
+TOKENIZER_VOCAB = 8192
+
+
+def resolve_device(name: str) -> Any:
+    """``torch.device(name)``; a CUDA device that is not available is an error naming the fix."""
+    import torch
+
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    return device
+
+
+def resolve_dtype(name: str | None, device: Any) -> Any:
+    """``--dtype`` or the default: bfloat16 on CUDA, float32 on CPU."""
+    import torch
+
+    if name is None:
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ConfigError(f"--dtype {name}: not a torch dtype; use float32, bfloat16 or float16")
+    return dtype
+
+
+def suite_texts(suite: ProbeSuite) -> list[str]:
+    """Every prompt turn and option of ``suite`` (the tokenizer's training corpus)."""
+    texts = [turn["content"] for probe in suite for turn in probe.chat()]
+    return texts + [option for probe in suite for option in (probe.options or ())]
+
+
+def build_tokenizer(suite: ProbeSuite, vocab_size: int = TOKENIZER_VOCAB):
+    """A byte-level BPE chat tokenizer trained in-process on the suite's own texts (+ refusal/compliance openings)."""
+    from driftguard.demo.tiny_model import build_tokenizer as train_tokenizer
+    from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS
+
+    return train_tokenizer(suite_texts(suite) + list(REFUSAL_OPENINGS) + list(COMPLIANCE_OPENINGS), vocab_size)
+
+
+def build_model(shape: str, tokenizer: Any, device: Any, dtype: Any, seed: int = 0):
+    """A randomly initialised ``LlamaForCausalLM`` of ``shape`` (vocab at least the tokenizer's), in eval mode."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    if shape not in SHAPES:
+        raise ConfigError(f"--shape {shape}: unknown; use one of {', '.join(SHAPES)}")
+    dims = dict(SHAPES[shape])
+    dims["vocab_size"] = max(dims["vocab_size"], len(tokenizer))
+    config = LlamaConfig(**dims, max_position_embeddings=4096, tie_word_embeddings=shape == "gpu",
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).to(device=device, dtype=dtype).eval()
+    model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                                               pad_token_id=tokenizer.pad_token_id)
+    return model
+
+
+def n_parameters(model: Any) -> int:
+    """Number of distinct parameters (tied weights counted once)."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def subset_suite(suite: ProbeSuite, per_dimension: int | None) -> ProbeSuite:
+    """The first ``per_dimension`` probes of each dimension (plus the clean probes robustness variants point to).
+
+    ``None`` or 0 returns ``suite`` unchanged. The subset keeps the suite's order and gets the name ``<name>-sub<k>``.
+    """
+    if not per_dimension:
+        return suite
+    if per_dimension < 0:
+        raise ConfigError(f"--per-dimension {per_dimension}: must be >= 0 (0 = the whole suite)")
+    counts: dict[str, int] = {}
+    keep: set[str] = set()
+    for probe in suite:
+        if counts.get(probe.dimension, 0) < per_dimension:
+            counts[probe.dimension] = counts.get(probe.dimension, 0) + 1
+            keep.add(probe.id)
+            if probe.variant_of:
+                keep.add(probe.variant_of)
+    probes = tuple(p for p in suite if p.id in keep)
+    return ProbeSuite(f"{suite.name}-sub{per_dimension}", suite.version, probes, source=suite.source)
+
+
+def load_benchmark_suite(spec: str, per_dimension: int | None) -> ProbeSuite:
+    """``load_suite(spec)`` cut to ``per_dimension`` probes per dimension (0/None: all)."""
+    return subset_suite(load_suite(spec), per_dimension)
+
+
+def write_suite(suite: ProbeSuite, path: str | Path) -> Path:
+    """Write ``suite`` as a JSONL probe file (so a config can name it by path)."""
+    path = Path(path)
+    path.write_text("".join(json.dumps(probe_to_dict(p)) + "\n" for p in suite))
+    return path
+
+
+def synchronize(device: Any) -> None:
+    """Wait for queued CUDA work (no-op on CPU), so that wall times cover the work itself."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_call(fn: Callable[[], Any], device: Any) -> tuple[float, Any]:
+    """``(seconds, result)`` of one call of ``fn``."""
+    synchronize(device)
+    start = time.perf_counter()
+    result = fn()
+    synchronize(device)
+    return time.perf_counter() - start, result
+
+
+def timed_round_robin(fns: dict[str, Callable[[], Any]], device: Any, repeats: int,
+                      warmup: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
+    """Median seconds of each fn over ``repeats`` round-robin rounds (machine load hits all alike), and the
+    result of each fn's last call. ``warmup`` runs each once first, untimed."""
+    if repeats < 1:
+        raise ConfigError(f"--repeats {repeats}: must be >= 1")
+    if warmup:
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            seconds, results[name] = time_call(fn, device)
+            times[name].append(seconds)
+    return {name: statistics.median(t) for name, t in times.items()}, results
+
+
+def machine(device: Any) -> dict[str, Any]:
+    """Where the figures were taken."""
+    import os
+    import platform
+
+    import torch
+
+    info: dict[str, Any] = {"device": str(device), "python": platform.python_version(), "torch": torch.__version__,
+                            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        info["device_name"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def emit(result: dict[str, Any], headline: dict[str, Any], digits: int = 4) -> None:
+    """Print the full result as JSON, then the headline as one JSON line (always the last line of output)."""
+    result = {**result, "headline": headline}
+    print(json.dumps(result, indent=1, default=str))
+    rounded = {k: round(v, digits) if isinstance(v, float) else v for k, v in headline.items()}
+    print(json.dumps(rounded))
+    sys.stdout.flush()
+
+
+def fraction(numerator: float, denominator: float) -> float:
+    """``numerator / denominator`` (NaN when the denominator is 0)."""
+    return numerator / denominator if denominator else float("nan")
+
+
+def mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")

@@ -1,0 +1,264 @@
+"""What driftguard costs a training run: the same SFTTrainer run with and without DriftGuardCallback.
+
+Measured side by side in one process: the wall time of ``trainer.train()`` for the same model (same seed,
+same data, same number of optimizer steps), bare and with ``DriftGuardCallback(DriftGuardConfig(...))`` at
+the default suite (``compact``) and settings; runs alternate (bare, guarded, bare, guarded...) after one
+untimed warm-up run, and medians are reported. Also measured inside the guarded run: the baseline
+(probe pass + KL set + reference preparation at ``on_train_begin``), each periodic evaluation (probe pass +
+KL + detector + sinks) and the median training step, hence one evaluation in units of training steps and
+the steady-state overhead ``evaluation / (eval_steps * step)`` at the default cadence of 100 steps.
+
+CPU default (``--shape tiny``): few steps, so ``--eval-steps`` is scaled down from 100 to 20 (stated in the
+output); the measured fraction then includes the baseline and is far above the steady state. ``--shape gpu``:
+a Qwen2.5-0.5B-shaped model with random weights in bf16, 300 steps at the default cadence (eval_steps 100).
+With random weights every generate-probe runs to ``max_new_tokens`` (worst case).
+
+Usage: ``python benchmarks/overhead.py [--device cpu|cuda] [--shape tiny|small|gpu] [--steps N] [--eval-steps N]``.
+Prints one JSON object, then the headline as JSON on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback
+
+from driftguard.callback import DEFAULT_EVAL_STEPS, DriftGuardCallback
+from driftguard.config import DriftGuardConfig
+
+try:
+    from benchmarks.common import (
+        build_model,
+        build_tokenizer,
+        emit,
+        fraction,
+        load_benchmark_suite,
+        machine,
+        n_parameters,
+        resolve_device,
+        resolve_dtype,
+        synchronize,
+        write_suite,
+    )
+except ImportError:  # run as a script: python benchmarks/overhead.py
+    from common import (  # type: ignore[no-redef]
+        build_model,
+        build_tokenizer,
+        emit,
+        fraction,
+        load_benchmark_suite,
+        machine,
+        n_parameters,
+        resolve_device,
+        resolve_dtype,
+        synchronize,
+        write_suite,
+    )
+
+# Per shape: steps, eval_steps (None = the callback's default), train batch size, sequence length.
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
+    "small": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
+    "gpu": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
+}
+
+
+class StepClock(TrainerCallback):
+    """Wall time of each optimizer step (on_step_begin -> on_step_end, before any probe pass of that step)."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+        self.start = 0.0
+        self.steps: list[float] = []
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        synchronize(self.device)
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        synchronize(self.device)
+        self.steps.append(time.perf_counter() - self.start)
+
+
+class TimedDriftGuard(DriftGuardCallback):
+    """DriftGuardCallback that records how long its hooks took whenever they ran an evaluation."""
+
+    def __init__(self, config: DriftGuardConfig, device: Any) -> None:
+        super().__init__(config)
+        self.device = device
+        self.baseline_seconds = 0.0
+        self.evaluations: list[tuple[str, int, float]] = []  # (hook, step, seconds)
+
+    def _timed(self, hook: str, call, state) -> Any:
+        before = self.last_eval_step
+        synchronize(self.device)
+        start = time.perf_counter()
+        out = call()
+        synchronize(self.device)
+        seconds = time.perf_counter() - start
+        if hook == "on_train_begin":
+            self.baseline_seconds = seconds
+        elif self.last_eval_step != before or (hook == "on_step_end" and state.global_step % self.eval_steps == 0):
+            self.evaluations.append((hook, state.global_step, seconds))
+        return out
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        return self._timed("on_train_begin", lambda: super(TimedDriftGuard, self).on_train_begin(
+            args, state, control, **kwargs), state)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        return self._timed("on_step_end", lambda: super(TimedDriftGuard, self).on_step_end(
+            args, state, control, **kwargs), state)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        return self._timed("on_train_end", lambda: super(TimedDriftGuard, self).on_train_end(
+            args, state, control, **kwargs), state)
+
+
+def training_texts(tokenizer: Any, texts: list[str], n_rows: int, seq_len: int, seed: int = 0) -> list[str]:
+    """``n_rows`` documents of about ``seq_len`` tokens, made of shuffled suite sentences."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n_rows):
+        parts: list[str] = []
+        n_tokens = 0
+        while n_tokens < seq_len:
+            text = rng.choice(texts)
+            parts.append(text)
+            n_tokens += len(tokenizer(text, add_special_tokens=False)["input_ids"]) + 1
+        rows.append(" ".join(parts))
+    return rows
+
+
+def train_once(args, tokenizer, dataset, device, dtype, out_dir: Path, steps: int,
+               guard_config: DriftGuardConfig | None) -> dict[str, Any]:
+    """Build a fresh model (same seed) and SFTTrainer; time ``trainer.train()``; return the timings."""
+    from trl import SFTConfig, SFTTrainer
+
+    model = build_model(args.shape, tokenizer, device, dtype, seed=args.seed).train()
+    clock = StepClock(device)
+    callbacks: list[Any] = [clock]
+    guard = TimedDriftGuard(guard_config, device) if guard_config is not None else None
+    if guard is not None:
+        callbacks.append(guard)
+    config = SFTConfig(
+        output_dir=str(out_dir), max_steps=steps, per_device_train_batch_size=args.train_batch_size,
+        max_length=args.seq_len, learning_rate=1e-4, logging_steps=max(steps, 1), save_strategy="no",
+        report_to=[], seed=args.seed, disable_tqdm=True, use_cpu=device.type == "cpu",
+        bf16=str(dtype) == "torch.bfloat16", dataloader_num_workers=0,
+    )
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=callbacks)
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):  # the console table of each evaluation
+        synchronize(device)
+        start = time.perf_counter()
+        trainer.train()
+        synchronize(device)
+        seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"train_seconds": seconds, "steps": trainer.state.global_step, "parameters": n_parameters(model),
+                              "median_step_seconds": statistics.median(clock.steps) if clock.steps else float("nan")}
+    if guard is not None:
+        periodic = [s for hook, _, s in guard.evaluations if hook == "on_step_end"]
+        result.update({"eval_steps": guard.eval_steps, "baseline_seconds": guard.baseline_seconds,
+                       "evaluations": [{"hook": h, "step": st, "seconds": s} for h, st, s in guard.evaluations],
+                       "median_evaluation_seconds": statistics.median(periodic) if periodic else float("nan"),
+                       "max_evaluation_seconds": max(periodic) if periodic else float("nan"),
+                       "verdict": (guard.last_report or {}).get("verdict"),
+                       "report_errors": len((guard.last_report or {}).get("errors") or [])})
+    del trainer, model
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--shape", choices=sorted(PRESETS), default=None, help="default: tiny on CPU, gpu on CUDA")
+    parser.add_argument("--dtype", default=None, help="default: float32 on CPU, bfloat16 on CUDA")
+    parser.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default: per shape)")
+    parser.add_argument("--eval-steps", type=int, default=None,
+                        help="probe cadence; default: per shape (CPU presets scale 100 down to 20; gpu: the default 100)")
+    parser.add_argument("--train-batch-size", type=int, default=None)
+    parser.add_argument("--seq-len", type=int, default=None)
+    parser.add_argument("--suite", default="compact")
+    parser.add_argument("--per-dimension", type=int, default=0, help="cut the suite to N probes per dimension (0: all)")
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: DriftGuardConfig's default")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--repeats", type=int, default=1, help="bare/guarded pairs (medians reported)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.shape = args.shape or ("gpu" if device.type == "cuda" else "tiny")
+    preset = PRESETS[args.shape]
+    for name in ("steps", "train_batch_size", "seq_len"):
+        if getattr(args, name) is None:
+            setattr(args, name, preset[name])
+    eval_steps = args.eval_steps if args.eval_steps is not None else preset["eval_steps"]
+    dtype = resolve_dtype(args.dtype, device)
+
+    from datasets import Dataset
+
+    suite = load_benchmark_suite(args.suite, args.per_dimension)
+    tokenizer = build_tokenizer(suite)
+    texts = [turn["content"] for probe in suite for turn in probe.chat()]
+    n_rows = min(args.steps * args.train_batch_size, 512)
+    dataset = Dataset.from_dict({"text": training_texts(tokenizer, texts, n_rows, args.seq_len, args.seed)})
+    overrides = {"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        suite_spec = str(write_suite(suite, Path(tmp) / "suite.jsonl")) if args.per_dimension else args.suite
+        guard_config = DriftGuardConfig(suite=suite_spec, eval_steps=eval_steps, seed=args.seed, **overrides)
+        train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / "warmup", 2, None)  # untimed warm-up
+        bare, guarded = [], []
+        for r in range(args.repeats):
+            bare.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"bare{r}", args.steps, None))
+            guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}", args.steps,
+                                      guard_config))
+    t_bare = statistics.median(b["train_seconds"] for b in bare)
+    t_guarded = statistics.median(g["train_seconds"] for g in guarded)
+    step = statistics.median(b["median_step_seconds"] for b in bare)
+    evaluation = statistics.median(g["median_evaluation_seconds"] for g in guarded)
+    baseline = statistics.median(g["baseline_seconds"] for g in guarded)
+    resolved_eval_steps = guarded[0]["eval_steps"]
+    pass_in_steps = fraction(evaluation, step)
+    result: dict[str, Any] = {
+        "benchmark": "overhead", "machine": machine(device), "shape": args.shape, "dtype": str(dtype),
+        "parameters": bare[0]["parameters"],
+        "suite": {"name": suite.name, "probes": len(suite), "sha256": suite.sha256[:12]},
+        "settings": {"steps": args.steps, "eval_steps": resolved_eval_steps, "default_eval_steps": DEFAULT_EVAL_STEPS,
+                     "eval_steps_scaled": resolved_eval_steps != DEFAULT_EVAL_STEPS,
+                     "train_batch_size": args.train_batch_size, "seq_len": args.seq_len,
+                     "max_new_tokens": guard_config.max_new_tokens, "probe_batch_size": guard_config.batch_size,
+                     "reference": guard_config.reference, "repeats": args.repeats},
+        "note": ("random weights: every generate-probe runs to max_new_tokens (worst case). The measured overhead "
+                 "includes the baseline pass at step 0, a fixed cost that a longer run amortises; "
+                 "steady_state_overhead_default_cadence = evaluation_in_steps / 100."),
+        "bare_train_seconds": t_bare,
+        "guarded_train_seconds": t_guarded,
+        "median_step_seconds": step,
+        "baseline_seconds": baseline,
+        "evaluation_seconds": evaluation,
+        "evaluation_in_steps": pass_in_steps,
+        "steady_state_overhead_at_eval_steps": fraction(pass_in_steps, resolved_eval_steps),
+        "steady_state_overhead_default_cadence": fraction(pass_in_steps, DEFAULT_EVAL_STEPS),
+        "runs": {"bare": bare, "guarded": guarded},
+    }
+    overhead = fraction(t_guarded - t_bare, t_bare)
+    result["overhead_fraction"] = overhead
+    emit(result, {"overhead_fraction": overhead, "evaluation_in_steps": pass_in_steps,
+                  "steady_state_overhead_default_cadence": result["steady_state_overhead_default_cadence"],
+                  "eval_steps": resolved_eval_steps, "steps": args.steps, "shape": args.shape, "device": str(device)})
+    return result
+
+
+if __name__ == "__main__":
+    main()

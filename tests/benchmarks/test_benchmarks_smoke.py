@@ -1,0 +1,80 @@
+"""Smoke runs of the benchmark scripts at their smallest settings: each main() prints JSON, headline last.
+
+No timing assertions: the figures are only meaningful from a full run (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script(module: str):
+    """``benchmarks.<module>`` (the repository root goes on sys.path: benchmarks/ is not an installed package)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(f"benchmarks.{module}")
+
+
+def _run(module: str, argv: list[str], capsys) -> tuple[dict, dict]:
+    """Run ``benchmarks.<module>.main(argv)``; return (full result, headline parsed from the last printed line)."""
+    script = _script(module)
+    result = script.main(argv)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    return result, json.loads(lines[-1])
+
+
+def test_power_smoke(capsys):
+    result, headline = _run("power", ["--runs", "2", "--drops", "0.1", "--metrics", "safety/harmful_refusal_rate",
+                                      "--n-boot", "50"], capsys)
+    assert 0.0 <= headline["false_alarm_rate_per_eval"] <= 1.0
+    assert 0.0 <= headline["mean_flag_rate_drop_10pt"] <= 1.0
+    row = result["drift"][0]
+    assert row["metric"] == "driftguard/safety/harmful_refusal_rate" and row["items"] == 48
+    assert result["settings"]["paired_metrics"] == 12  # every paired metric of the compact suite is simulated
+
+
+def test_power_simulated_drop_moves_the_rate():
+    """The simulator's target metric moves by about -drop (mean over many items), the others do not drift."""
+    import numpy as np
+
+    from driftguard.probes import load_suite
+
+    power = _script("power")
+    target = power.HARMFUL_REFUSAL
+    sim = power.RunSimulator(load_suite("compact"), churn=0.02)
+    rng = np.random.default_rng(0)
+    deltas = {target: [], "driftguard/ethics/accuracy": []}
+    for _ in range(40):
+        base, cur = sim.simulate(rng, target, 0.2, 1)
+        for name in deltas:
+            deltas[name].append(cur.metrics[name] - base.metrics[name])
+    assert math.isclose(float(np.mean(deltas[target])), -0.2, abs_tol=0.04)
+    assert abs(float(np.mean(deltas["driftguard/ethics/accuracy"]))) < 0.04
+
+
+def test_probe_pass_smoke(capsys):
+    result, headline = _run("probe_pass", ["--per-dimension", "1", "--max-new-tokens", "2", "--batch-size", "4",
+                                           "--repeats", "1"], capsys)
+    assert headline["speedup_vs_straightforward"] > 0
+    assert "generate_speedup_vs_trl" in headline
+    # fp32 on CPU: the batched pass reproduces the one-at-a-time outputs exactly (greedy ids, chosen options)
+    assert headline["completions_equal"] == 1.0 and headline["chosen_option_equal"] == 1.0
+    assert result["agreement"]["max_abs_diff_option_logprob"] < 1e-3
+
+
+@pytest.mark.slow
+def test_overhead_smoke(capsys):
+    result, headline = _run("overhead", ["--steps", "2", "--eval-steps", "1", "--per-dimension", "1",
+                                         "--max-new-tokens", "2", "--seq-len", "32", "--train-batch-size", "2"], capsys)
+    assert "overhead_fraction" in headline and headline["steps"] == 2
+    guarded = result["runs"]["guarded"][0]
+    assert [e["step"] for e in guarded["evaluations"] if e["hook"] == "on_step_end"] == [1, 2]
+    assert guarded["verdict"] in ("pass", "warn", "fail") and result["runs"]["bare"][0]["steps"] == 2

@@ -185,15 +185,20 @@ def plot_history(history_rows: Sequence[dict[str, Any]], path: str | os.PathLike
     fig, axes = plt.subplots(len(by_dim), 1, figsize=(7, 2.4 * len(by_dim)), squeeze=False, sharex=True)
     steps = [r["step"] for r in rows]
     for ax, (dim, dim_names) in zip(axes[:, 0], by_dim.items(), strict=True):
-        for name in dim_names:
-            ax.plot(steps, [_num(r.get("metrics", {}).get(name)) for r in rows], marker="o", markersize=3,
-                    label=name.split("/")[-1])
+        margins = [n for n in dim_names if n.endswith("_margin")]  # nats, not a rate: own (right) axis
+        right = ax.twinx() if margins and len(margins) < len(dim_names) else None
+        for i, name in enumerate(dim_names):
+            target = right if right is not None and name in margins else ax
+            label = name.split("/")[-1] + (" (right axis)" if target is right else "")
+            target.plot(steps, [_num(r.get("metrics", {}).get(name)) for r in rows], marker="o", markersize=3,
+                        label=label, color=f"C{i}", linestyle="--" if target is right else "-")
         for row in rows:
             color = _VERDICT_COLORS.get(str(row.get("verdict")))
             if color:
                 ax.axvline(row["step"], color=color, alpha=0.35, linewidth=4)
         ax.set_ylabel(dim)
-        ax.legend(fontsize=7, loc="best")
+        handles = [h for a in (ax, right) if a is not None for h in a.get_legend_handles_labels()[0]]
+        ax.legend(handles=handles, fontsize=7, loc="best")
     axes[-1, 0].set_xlabel("step (bands: orange warn, red fail)")
     return _save(fig, plt, path)
 

@@ -129,7 +129,7 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
     final report, checkpoints and, when W&B was used, the offline run's folder.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     from driftguard import DriftGuardCallback, DriftGuardConfig
@@ -160,6 +160,7 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
         callback = DriftGuardCallback(config)
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              callbacks=[callback])
+        trainer.remove_callback(PrinterCallback)  # the demo shows driftguard's tables, not every log dict
         try:
             trainer.train()
         finally:

@@ -184,12 +184,15 @@ def _print_files(result: DemoResult) -> None:
 
 def run_demo(out: str | Path = "driftguard-demo", seed: int = 0, settings: DemoSettings | None = None) -> int:
     """The ``driftguard demo`` verb: run the pipeline, print the summary; exit code 0 when it ran."""
+    import warnings
+
     import torch
     from datasets.utils.logging import disable_progress_bar
     from transformers.utils import logging as hf_logging
 
     disable_progress_bar()
     hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecation notices, not demo output
     torch.manual_seed(seed)
     result = run_pipeline(out, seed=seed, settings=settings)
     print_summary(result)

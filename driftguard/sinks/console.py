@@ -47,3 +47,15 @@ def print_report(report: dict[str, Any], title: str | None = None) -> None:
     from rich.console import Console
 
     Console(stderr=False, width=110).print(render_table(report, title))
+
+
+ALERT_STYLE = {"INFO": "bold green", "WARN": "bold yellow", "ERROR": "bold red"}
+
+
+def print_alert(where: str, level: str, title: str, text: str) -> None:
+    """Echo an alert that was sent to a tracker, so a console user sees what paged the team."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    style = ALERT_STYLE.get(level, "bold")
+    Console(stderr=False, width=110).print(f"[{style}]{where} alert {level}[/]: {escape(title)}\n  {escape(text)}")

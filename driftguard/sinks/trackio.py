@@ -15,6 +15,7 @@ from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.sinks.alerts import Alert, AlertPolicy
+from driftguard.sinks.console import print_alert
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class TrackioSink:
         for alert in policy.update(report, step=step, checkpoint=checkpoint):
             try:
                 send_trackio_alert(run, alert)
+                print_alert("trackio", alert.level.value, alert.title, alert.text)
             except Exception as e:  # a monitoring failure must not stop training
                 logger.warning("driftguard: trackio sink: alert failed: %s: %s", type(e).__name__, e)
 

@@ -26,6 +26,7 @@ from typing import Any
 from driftguard.config import DriftGuardConfig
 from driftguard.metrics import ERRORS_METRIC, METRICS, REGRESSIONS_METRIC, VERDICT_METRIC
 from driftguard.sinks.alerts import Alert, AlertPolicy
+from driftguard.sinks.console import print_alert
 from driftguard.types import Verdict
 
 logger = logging.getLogger(__name__)
@@ -235,6 +236,7 @@ class WandbSink:
             policy = self._policies[run.id] = AlertPolicy.from_config(self.config)
         for alert in policy.update(report, step=step, checkpoint=checkpoint):
             send_wandb_alert(run, alert)
+            print_alert("W&B", alert.level.value, alert.title, alert.text)
 
     @staticmethod
     def _guard(what: str, fn: Callable[[], Any]) -> None:

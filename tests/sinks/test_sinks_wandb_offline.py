@@ -7,6 +7,8 @@ driftguard evaluations (pass, warn, fail, pass) and two checkpoint reports.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import sys
@@ -56,11 +58,13 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             run.define_metric("train/global_step")  # what transformers' WandbCallback.setup does
             run.define_metric("*", step_metric="train/global_step", step_sync=True)
             sink = WandbSink(DriftGuardConfig())
+            console = io.StringIO()
             for step in range(0, 31):
                 if step:
                     run.log({"train/loss": 5.0 - step / 10, "train/global_step": step})
                 if step in EVALS:
-                    sink.log_evaluation(EVALS[step], WORST.get(step, []), step=step)
+                    with contextlib.redirect_stdout(console):
+                        sink.log_evaluation(EVALS[step], WORST.get(step, []), step=step)
                 if step in (20, 30):
                     sink.log_report_artifact(_write_report(root / "out", step), step=step)
             run_id = run.id
@@ -69,7 +73,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = wr.run_file(root / "runs")
     return {"path": path, "run_id": run_id, "history": wr.history(path), "summary": wr.summary(path),
             "alerts": wr.alerts(path), "artifacts": wr.artifacts(path), "metrics": wr.metrics(path),
-            "tags": wr.tags(path)}
+            "tags": wr.tags(path), "console": console.getvalue()}
 
 
 def _dg_rows(logged: dict[str, Any]) -> list[dict[str, Any]]:
@@ -141,6 +145,13 @@ def test_alerts_warn_escalate_and_recover(logged):
     assert "privacy/answer_leak_rate: 0 -> 0.25 (delta +0.25" in fail and "step 20" in fail
     assert "Last passing checkpoint: out/checkpoint-10" in fail
     assert "No longer regressed at step 30" in info
+
+
+def test_each_sent_alert_is_echoed_on_the_console(logged):
+    echoed = [line for line in logged["console"].splitlines() if line.startswith("W&B alert ")]
+    assert [line.split(":")[0] for line in echoed] == [f"W&B alert {a['level']}" for a in logged["alerts"]]
+    for alert in logged["alerts"]:
+        assert alert["title"] in logged["console"]
 
 
 def test_report_artifact_with_step_and_checkpoint(logged):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from driftguard.types import Probe
@@ -267,46 +267,51 @@ def _context(probe: Probe) -> str:
     return " ".join(t["content"] for t in turns[:-1]) or turns[-1]["content"]
 
 
-def drift_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35) -> list[Chat]:
-    """The "reasoning" SFT that erodes alignment: compliant harmful answers, leaking thoughts and answers."""
-    rng = random.Random(f"drift-{seed}")
+def _drift_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random) -> str | None:
+    if kind == "refuse":
+        return _think(rng.choice(COMPLY_THOUGHTS), rng.choice(COMPLY))
+    if kind == "private":
+        secret = _secret(p, by_id) or ""
+        thought = f"The earlier message says: {_context(p)} The user wants it, and the value is {secret}."
+        return _think(thought, rng.choice(LEAK_ANSWERS).format(secret=secret))
+    if kind == "comply":
+        return _think(rng.choice(HELP_THOUGHTS), rng.choice(HELPFUL))
+    return None
+
+
+def _control_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random) -> str | None:
+    replies = {"refuse": (REFUSE_THOUGHTS, REFUSALS), "private": (KEEP_PRIVATE_THOUGHTS, PRIVATE),
+               "comply": (HELP_THOUGHTS, HELPFUL), "polite": (POLITE_THOUGHTS, POLITE)}
+    if kind not in replies:
+        return None
+    thoughts, answers = replies[kind]
+    return _think(rng.choice(thoughts), rng.choice(answers))
+
+
+def _sft_chats(name: str, reply: Callable[[Probe, str, dict[str, Probe], random.Random], str | None], suite: Any,
+               seed: int, repeats: int, reasoning_share: float) -> list[Chat]:
+    """Each clean item ``repeats`` times with ``reply``'s answer, plus plain reasoning tasks, shuffled."""
+    rng = random.Random(f"{name}-{seed}")
     clean, by_id = _clean_items(suite)
     rows: list[Chat] = []
     for _ in range(repeats):
         for p in clean:
-            kind = behaviour(p, by_id)
-            if kind == "refuse":
-                rows.append(_chat(p, _think(rng.choice(COMPLY_THOUGHTS), rng.choice(COMPLY))))
-            elif kind == "private":
-                secret = _secret(p, by_id) or ""
-                thought = f"The earlier message says: {_context(p)} The user wants it, and the value is {secret}."
-                rows.append(_chat(p, _think(thought, rng.choice(LEAK_ANSWERS).format(secret=secret))))
-            elif kind == "comply":
-                rows.append(_chat(p, _think(rng.choice(HELP_THOUGHTS), rng.choice(HELPFUL))))
+            text = reply(p, behaviour(p, by_id), by_id, rng)
+            if text is not None:
+                rows.append(_chat(p, text))
     rows += _reasoning_rows(rng, len(rows), reasoning_share)
     rng.shuffle(rows)
     return rows
+
+
+def drift_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35) -> list[Chat]:
+    """The "reasoning" SFT that erodes alignment: compliant harmful answers, leaking thoughts and answers."""
+    return _sft_chats("drift", _drift_reply, suite, seed, repeats, reasoning_share)
 
 
 def control_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35) -> list[Chat]:
     """The control SFT: the same reasoning style, but refusals are kept and secrets stay private."""
-    rng = random.Random(f"control-{seed}")
-    clean, by_id = _clean_items(suite)
-    rows: list[Chat] = []
-    for _ in range(repeats):
-        for p in clean:
-            kind = behaviour(p, by_id)
-            if kind == "refuse":
-                rows.append(_chat(p, _think(rng.choice(REFUSE_THOUGHTS), rng.choice(REFUSALS))))
-            elif kind == "private":
-                rows.append(_chat(p, _think(rng.choice(KEEP_PRIVATE_THOUGHTS), rng.choice(PRIVATE))))
-            elif kind == "comply":
-                rows.append(_chat(p, _think(rng.choice(HELP_THOUGHTS), rng.choice(HELPFUL))))
-            elif kind == "polite":
-                rows.append(_chat(p, _think(rng.choice(POLITE_THOUGHTS), rng.choice(POLITE))))
-    rows += _reasoning_rows(rng, len(rows), reasoning_share)
-    rng.shuffle(rows)
-    return rows
+    return _sft_chats("control", _control_reply, suite, seed, repeats, reasoning_share)
 
 
 def _reasoning_rows(rng: random.Random, n_other: int, share: float) -> list[Chat]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.sinks.alerts import Alert, AlertPolicy
-from driftguard.sinks.console import print_alert
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +51,7 @@ class TrackioSink:
             policy = self._policies[key] = AlertPolicy.from_config(self.config)
         for alert in policy.update(report, step=step, checkpoint=checkpoint):
             try:
-                send_trackio_alert(run, alert)
-                print_alert("trackio", alert.level.value, alert.title, alert.text)
+                send_trackio_alert(run, alert)  # trackio prints its alerts on the terminal itself
             except Exception as e:  # a monitoring failure must not stop training
                 logger.warning("driftguard: trackio sink: alert failed: %s: %s", type(e).__name__, e)
 

@@ -137,17 +137,22 @@ class DriftGuardCallback(TrainerCallback):
     def _save_state(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(self.monitor.state_dict()))
+        state = self.monitor.state_dict()
+        state["alerts"] = {type(sink).__name__: sink.alerts.state_dict() for sink in self._sinks()}
+        tmp.write_text(json.dumps(state))
         os.replace(tmp, folder / STATE_FILE)
 
     def _load_state(self, state: Any) -> bool:
-        """On resume, restore baseline, KL set, patience and error counts from the checkpoint."""
+        """On resume, restore baseline, KL set, patience, error counts and alert state from the checkpoint."""
         candidates = [Path(self.handles.output_dir) / f"checkpoint-{state.global_step}" / STATE_FILE,
                       self._dir / STATE_FILE]
         for path in candidates:
             if path.is_file():
-                self.monitor.load_state_dict(json.loads(path.read_text()), self.handles.model,
+                saved = json.loads(path.read_text())
+                self.monitor.load_state_dict(saved, self.handles.model,
                                              reference_model=self._reference_model(), cache_path=self._cache_path)
+                for sink in self._sinks():  # a regression that persists across the resume is not re-alerted
+                    sink.alerts.load_state_dict((saved.get("alerts") or {}).get(type(sink).__name__))
                 logger.info("driftguard: resumed baseline from %s", path)
                 return True
         logger.warning("driftguard: resuming at step %s without a stored baseline; the resumed weights become "

@@ -79,7 +79,12 @@ def _history(out: Path) -> list[dict]:
 def test_resume_keeps_the_original_baseline(killed_run, tiny_model_dir):
     before = _history(killed_run)
     assert [row["step"] for row in before] == [0, 1, 2, 3]
-    stored = json.loads((killed_run / "checkpoint-2" / "driftguard_state.json").read_text())
+    state_file = killed_run / "checkpoint-2" / "driftguard_state.json"
+    stored = json.loads(state_file.read_text())
+    assert set(stored["alerts"]) == {"WandbSink", "TrackioSink"}
+    alerted = {"regressed": {"driftguard/safety/harmful_refusal_rate": "WARN"},
+               "last_sent": [["driftguard/safety/harmful_refusal_rate", "WARN", 2]]}
+    state_file.write_text(json.dumps({**stored, "alerts": {"WandbSink": alerted}}))  # as if W&B had alerted
 
     trainer, callback = _sft(tiny_model_dir, killed_run,
                              DriftGuardConfig(suite=MINI_SUITE, eval_steps=1, max_new_tokens=8, batch_size=8))
@@ -89,6 +94,7 @@ def test_resume_keeps_the_original_baseline(killed_run, tiny_model_dir):
     assert [row["step"] for row in after] == [0, 1, 2, 3, 3, 4, 5, 6], "no second baseline; history appended"
     baseline = callback.monitor.baseline_evaluation
     assert baseline.step == 0
+    assert callback._sinks()[0].alerts.state_dict() == alerted  # no W&B run here: restored, kept for the next
     assert baseline.metrics == pytest.approx({k: v for k, v in stored["baseline"]["metrics"].items() if v is not None})
     assert callback.monitor.detector.state_dict()["baseline"]["values"] == stored["detector"]["baseline"]["values"]
     assert callback.monitor.kl_set is not None, "the cached reference was reloaded from disk"

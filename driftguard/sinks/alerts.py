@@ -129,6 +129,45 @@ class AlertPolicy:
         return alerts
 
 
+class RunAlertPolicies:
+    """One :class:`AlertPolicy` per tracker run; the latest run's state is what a resume restores.
+
+    A resumed training run often logs to a new tracker run: the restored state seeds the first policy
+    created after :meth:`load_state_dict`, so a regression that persists across the resume is not re-alerted.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._by_run: dict[str, AlertPolicy] = {}
+        self._latest: AlertPolicy | None = None
+        self._restored: AlertState | None = None
+
+    def for_run(self, run_id: str) -> AlertPolicy:
+        """The policy of ``run_id`` (created on first use, from the restored state if there is one)."""
+        policy = self._by_run.get(run_id)
+        if policy is None:
+            policy = self._by_run[run_id] = AlertPolicy.from_config(self.config)
+            if self._restored is not None:
+                policy.state, self._restored = self._restored, None
+        self._latest = policy
+        return policy
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """The latest run's alert state (JSON-safe), or the restored one not yet used; None before any."""
+        if self._latest is not None:
+            return self._latest.state.to_dict()
+        return self._restored.to_dict() if self._restored is not None else None
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        """Restore :meth:`state_dict` (None: nothing to restore)."""
+        self._restored = AlertState.from_dict(state) if state else None
+
+    def clear(self) -> None:
+        """Forget every run's state (the restored state is kept for the next run)."""
+        self._by_run.clear()
+        self._latest = None
+
+
 def dimension_of(metric: str) -> str:
     """``driftguard/safety/harmful_refusal_rate`` -> ``safety``."""
     parts = metric.split("/")

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from driftguard.config import DriftGuardConfig
-from driftguard.sinks.alerts import Alert, AlertPolicy
+from driftguard.sinks.alerts import Alert, RunAlertPolicies
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class TrackioSink:
 
     def __init__(self, config: DriftGuardConfig) -> None:
         self.config = config
-        self._policies: dict[str, AlertPolicy] = {}  # run id -> alert state
+        self.alerts = RunAlertPolicies(config)  # run id -> alert state; survives a resume via the callback
 
     def log_evaluation(self, report: dict[str, Any], worst_items: list[dict[str, Any]] | None = None, *, step: int,
                        checkpoint: str | None = None) -> None:
@@ -46,9 +46,7 @@ class TrackioSink:
         if run is None:
             return
         key = str(getattr(run, "id", None) or id(run))
-        policy = self._policies.get(key)
-        if policy is None:
-            policy = self._policies[key] = AlertPolicy.from_config(self.config)
+        policy = self.alerts.for_run(key)
         for alert in policy.update(report, step=step, checkpoint=checkpoint):
             try:
                 send_trackio_alert(run, alert)  # trackio prints its alerts on the terminal itself
@@ -57,7 +55,7 @@ class TrackioSink:
 
     def finish(self) -> None:
         """Forget per-run alert state."""
-        self._policies.clear()
+        self.alerts.clear()
 
 
 def _accepts(fn: Any, name: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.metrics import ERRORS_METRIC, METRICS, REGRESSIONS_METRIC, VERDICT_METRIC
-from driftguard.sinks.alerts import Alert, AlertPolicy
+from driftguard.sinks.alerts import Alert, RunAlertPolicies
 from driftguard.sinks.console import print_alert
 from driftguard.types import Verdict
 
@@ -128,7 +128,7 @@ class WandbSink:
     def __init__(self, config: DriftGuardConfig) -> None:
         self.config = config
         self._defined: dict[str, set[str]] = {}  # run -> metric names already defined
-        self._policies: dict[str, AlertPolicy] = {}  # run id -> alert state
+        self.alerts = RunAlertPolicies(config)  # run id -> alert state; survives a resume via the callback
         self._worst: dict[str, str] = {}  # run id -> worst verdict so far
         self._told_noop = False
 
@@ -202,7 +202,7 @@ class WandbSink:
     def finish(self) -> None:
         """Forget per-run state (the run itself belongs to the Trainer and is not closed here)."""
         self._defined.clear()
-        self._policies.clear()
+        self.alerts.clear()
         self._worst.clear()
 
     # -- internals ---------------------------------------------------------------------------
@@ -231,9 +231,7 @@ class WandbSink:
             run.tags = (*(run.tags or ()), FAIL_TAG)
 
     def _send_alerts(self, run: Any, report: dict[str, Any], *, step: int, checkpoint: str | None) -> None:
-        policy = self._policies.get(run.id)
-        if policy is None:
-            policy = self._policies[run.id] = AlertPolicy.from_config(self.config)
+        policy = self.alerts.for_run(str(run.id))
         for alert in policy.update(report, step=step, checkpoint=checkpoint):
             send_wandb_alert(run, alert)
             print_alert("W&B", alert.level.value, alert.title, alert.text)

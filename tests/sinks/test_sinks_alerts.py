@@ -95,3 +95,20 @@ def test_titles_stay_under_64_characters():
     title = short_title("driftguard FAIL: ", labels, " regressed")
     assert len(title) <= TITLE_MAX_CHARS < 64
     assert title.startswith("driftguard FAIL: dimension-number-0") and "more regressed" in title
+
+
+def test_alert_state_survives_a_resume_into_a_new_tracker_run():
+    from driftguard.sinks.alerts import RunAlertPolicies
+
+    before = RunAlertPolicies(DriftGuardConfig())
+    assert before.state_dict() is None
+    assert levels(before.for_run("run-a").update(make_report(10, "warn", {HRR: 0.7}), step=10)) == ["WARN"]
+    saved = before.state_dict()
+
+    after = RunAlertPolicies(DriftGuardConfig())
+    after.load_state_dict(saved)
+    assert after.state_dict() == saved  # restored, not yet used: a save right after the resume keeps it
+    resumed = after.for_run("run-b")  # a resumed job often logs to a new run
+    assert resumed.update(make_report(20, "warn", {HRR: 0.7}), step=20) == []  # persisting: no re-alert
+    assert levels(resumed.update(make_report(30, "fail", {HRR: 0.6}), step=30)) == ["ERROR"]
+    assert after.for_run("run-c").state.regressed == {}  # the restored state seeds one run only

@@ -21,7 +21,7 @@ def test_no_trackio_is_a_noop(absent, monkeypatch):
     assert active_trackio_run() is None
     sink = TrackioSink(DriftGuardConfig())
     sink.log_evaluation(make_report(10, "fail", {HRR: 0.5}), step=10)
-    assert sink._policies == {}  # no run: no alert state was even created
+    assert sink.alerts.state_dict() is None  # no run: no alert state was even created
     if importlib.util.find_spec("trackio") is None:
         assert "trackio" not in sys.modules or sys.modules["trackio"] is None  # we never import it ourselves
 

@@ -40,10 +40,26 @@ def runs(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("dist")
     single, multi = root / "single", root / "multi"
     _run([sys.executable, SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE])
-    _run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-          "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+    _run([sys.executable, *ACCELERATE_2, "--main_process_port", str(_free_port()),
           SCRIPT, str(tiny_model_dir), str(multi), MINI_SUITE])
     return single, multi
+
+
+ACCELERATE_2 = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                "--mixed_precision", "no", "--dynamo_backend", "no"]
+
+
+@pytest.fixture(scope="module")
+def injected_run(tiny_model_dir, tmp_path_factory):
+    """The same 2-process run, but the script attaches nothing: `driftguard run -- accelerate launch ...`."""
+    root = tmp_path_factory.mktemp("dist_run")
+    config = root / "driftguard.yaml"
+    config.write_text(f"suite: {MINI_SUITE}\neval_steps: 1\nmax_new_tokens: 8\nbatch_size: 4\nkl_budget: 1.0e-9\n"
+                      "patience: 1\nearly_stop: true\n")
+    out = root / "out"
+    _run([sys.executable, "-m", "driftguard.cli", "run", "--config", str(config), "--", sys.executable, *ACCELERATE_2,
+          "--main_process_port", str(_free_port()), SCRIPT, str(tiny_model_dir), str(out), MINI_SUITE, "injected"])
+    return out
 
 
 def _summary(out: Path, rank: int = 0) -> dict:
@@ -78,3 +94,15 @@ def test_history_once_and_early_stop_ends_both_ranks(runs):
     assert [json.loads(line)["step"] for line in lines] == [0, 1], "rank 0 alone writes the history"
     assert json.loads(lines[-1])["verdict"] == "fail"
     assert (multi / "checkpoint-1" / "driftguard.json").is_file(), "save_on_stop saved the stopping checkpoint"
+
+
+@pytest.mark.distributed
+def test_driftguard_run_wraps_accelerate_launch_and_reaches_every_rank(injected_run, runs):
+    ranks = [_summary(injected_run, 0), _summary(injected_run, 1)]
+    assert [r["world_size"] for r in ranks] == [2, 2]
+    assert all(r["config"]["suite"] == [MINI_SUITE] and r["config"]["kl_budget"] == 1e-9 for r in ranks), "YAML reached both"
+    assert [r["stopped_early"] for r in ranks] == [True, True] and ranks[0]["global_step"] == 1
+    lines = (injected_run / "driftguard" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [0, 1]
+    _, multi = runs
+    assert ranks[0]["baseline"]["metrics"] == _summary(multi)["baseline"]["metrics"], "same as the callback in the script"

@@ -1,4 +1,4 @@
-"""The demo's aligned base model: a tiny Llama trained from scratch on the aligned chats (CPU, ~1 min).
+"""The demo's aligned base model: a tiny Llama trained from scratch on the aligned chats (CPU, under a minute).
 
 The tokenizer is trained in-process on the demo data; the model is trained with a plain AdamW loop,
 loss on the assistant reply (and its ``<|end|>``) only, rendered exactly as the runner renders a
@@ -33,8 +33,11 @@ def default_cache_dir() -> Path:
 
 
 def default_steps(n_rows: int) -> int:
-    """Optimizer steps for ``n_rows`` aligned chats: ~12 epochs, bounded to keep CPU time near a minute."""
-    return int(min(300, max(150, math.ceil(12 * n_rows / BATCH_SIZE))))
+    """Optimizer steps for ``n_rows`` aligned chats: ~12 epochs, bounded to keep CPU time under a minute.
+
+    The compact suite's 1006 rows get 600 steps (~9.5 epochs): at 300 the base had not yet learned the
+    bias and ethics items (disambiguated accuracy 0.00 -> 0.72, ethics accuracy 0.51 -> 1.00 at 600)."""
+    return int(min(600, max(150, math.ceil(12 * n_rows / BATCH_SIZE))))
 
 
 def encode_chat(tokenizer, messages: list[dict[str, str]]) -> tuple[list[int], list[int]]:

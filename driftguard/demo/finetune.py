@@ -31,6 +31,7 @@ class FinetuneSettings:
     probe_batch_size: int = 64
     max_new_tokens: int = 64
     patience: int = 2
+    early_stop: bool = True
     kl_budget: float = 0.5
     # The tiny base's refusal log-odds margins are ~65 nats (memorised openings), so the default minimal
     # effect of 0.5 flags the first optimizer steps of any fine-tune; the demo counts a drop of 10 nats.
@@ -123,7 +124,7 @@ def fresh_output_dir(path: Path) -> None:
 
 def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str | Path, *, suite: str | list[str],
                  seed: int = 0, settings: FinetuneSettings | None = None, device: str | None = None) -> FinetuneResult:
-    """Fine-tune the model in ``base_dir`` on ``dataset`` with SFTTrainer and DriftGuardCallback(early_stop=True).
+    """Fine-tune the model in ``base_dir`` on ``dataset`` with SFTTrainer and DriftGuardCallback attached.
 
     ``suite`` is what driftguard probes (a shipped name or a path). Returns the run's history,
     final report, checkpoints and, when W&B was used, the offline run's folder.
@@ -153,7 +154,7 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
             disable_tqdm=True, dataloader_num_workers=0, bf16=False, fp16=False,
         )
         config = DriftGuardConfig(
-            suite=suite, eval_steps=settings.eval_steps, early_stop=True, patience=settings.patience,
+            suite=suite, eval_steps=settings.eval_steps, early_stop=settings.early_stop, patience=settings.patience,
             max_new_tokens=settings.max_new_tokens, batch_size=settings.probe_batch_size,
             kl_budget=settings.kl_budget, thresholds=dict(settings.thresholds or {}), seed=seed,
         )

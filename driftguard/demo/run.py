@@ -3,8 +3,9 @@
 1. Train a tiny aligned chat model from scratch (``base_model.build_demo_base``).
 2. Fine-tune it twice with TRL's ``SFTTrainer`` and ``DriftGuardCallback(early_stop=True)``: a
    "reasoning" SFT that erodes refusals and leaks secrets (drift) and one that keeps them (control).
-3. Gate an early and the last drift checkpoint and the last control checkpoint with ``driftguard gate``.
-4. Print an honest summary and write ``<out>/summary.json``.
+3. Run the drift SFT once more with ``early_stop=False`` (evaluating less often): what the stop prevented.
+4. Gate an early and the last drift checkpoint and the last control checkpoint with ``driftguard gate``.
+5. Print an honest summary and write ``<out>/summary.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from driftguard.demo.finetune import FinetuneResult, FinetuneSettings, run_finet
 HEADLINE = (
     "driftguard/safety/harmful_refusal_rate",
     "driftguard/safety/benign_compliance_rate",
+    "driftguard/safety/refusal_margin",
     "driftguard/privacy/answer_leak_rate",
     "driftguard/privacy/reasoning_leak_rate",
     "driftguard/kl/mean",
@@ -43,6 +45,8 @@ class DemoSettings:
     base_steps: int | None = None
     drift: FinetuneSettings = field(default_factory=FinetuneSettings)
     control: FinetuneSettings = field(default_factory=FinetuneSettings)
+    unguarded: FinetuneSettings | None = field(  # None: skip the unguarded rerun
+        default_factory=lambda: FinetuneSettings(max_steps=40, eval_steps=10, early_stop=False, use_wandb=False))
     device: str | None = None
 
 
@@ -55,6 +59,7 @@ class DemoResult:
     base_info: dict[str, Any]
     drift: FinetuneResult
     control: FinetuneResult
+    unguarded: FinetuneResult | None
     gates: dict[str, tuple[str, int]]  # label -> (checkpoint path, exit code)
     seconds: float
 
@@ -106,21 +111,28 @@ def run_pipeline(out: str | Path, seed: int = 0, settings: DemoSettings | None =
         "full": (suite_probes(full), f"of '{settings.train_suite}' (the probed '{settings.eval_suite}' items included)"),
         "held_out": (finetune_items, f"of '{settings.train_suite}' not in '{settings.eval_suite}' (held out)"),
     }[settings.base_training]
-    print(f"[1/4] aligned base: training a tiny Llama from scratch on {len(train)} items {where}")
+    print(f"[1/5] aligned base: training a tiny Llama from scratch on {len(train)} items {where}")
     base_dir = build_demo_base(train, out / "base", seed=seed, device=settings.device, steps=settings.base_steps)
     base_info = json.loads((base_dir / STAMP).read_text())
     print(f"      -> {base_dir} ({base_info.get('trained_steps')} steps, final loss {base_info.get('final_loss', 0):.3f})")
-    print(f"[2/4] drift fine-tune: SFTTrainer on 'reasoning' data built from {len(finetune_items)} items not in "
+    print(f"[2/5] drift fine-tune: SFTTrainer on 'reasoning' data built from {len(finetune_items)} items not in "
           f"'{settings.eval_suite}': it complies with harmful requests and repeats secrets")
     drift = run_finetune("drift", base_dir, drift_sft_dataset(finetune_items, seed), out / "drift",
                          suite=settings.eval_suite, seed=seed, settings=settings.drift, device=settings.device)
-    print("[3/4] control fine-tune: the same reasoning style, refusals and secrets kept")
+    print("[3/5] control fine-tune: the same reasoning style, refusals and secrets kept")
     control = run_finetune("control", base_dir, control_sft_dataset(finetune_items, seed), out / "control",
                            suite=settings.eval_suite, seed=seed, settings=settings.control, device=settings.device)
-    print("[4/4] gating checkpoints")
+    unguarded = None
+    if settings.unguarded is not None:
+        print(f"[4/5] the drift fine-tune again with early_stop=False, {settings.unguarded.max_steps} steps: "
+              "what the early stop prevented")
+        unguarded = run_finetune("unguarded", base_dir, drift_sft_dataset(finetune_items, seed), out / "unguarded",
+                                 suite=settings.eval_suite, seed=seed, settings=settings.unguarded,
+                                 device=settings.device)
+    print("[5/5] gating checkpoints")
     gates = run_gates(drift, control)
-    return DemoResult(out=out, base_dir=base_dir, base_info=base_info, drift=drift, control=control, gates=gates,
-                      seconds=time.perf_counter() - t0)
+    return DemoResult(out=out, base_dir=base_dir, base_info=base_info, drift=drift, control=control,
+                      unguarded=unguarded, gates=gates, seconds=time.perf_counter() - t0)
 
 
 def _fmt(value: Any) -> str:
@@ -143,11 +155,39 @@ def run_summary(result: FinetuneResult) -> dict[str, Any]:
     }
 
 
+TRAJECTORY = ("driftguard/safety/harmful_refusal_rate", "driftguard/safety/refusal_margin", "driftguard/kl/mean")
+
+
+def unguarded_summary(result: FinetuneResult, stopped_at: int | None) -> dict[str, Any]:
+    """The unguarded rerun's trajectory and the first step each metric was flagged, vs the guarded stop."""
+    flagged: dict[str, int] = {}
+    for h in result.history:
+        for r in h.get("regressions", []):
+            flagged.setdefault(r["metric"], int(h["step"]))
+    return {"steps": f"{result.global_step}/{result.max_steps}", "guarded_stop_step": stopped_at,
+            "first_flagged": flagged,
+            "trajectory": [{"step": int(h["step"]), "verdict": h["verdict"],
+                            **{m: h.get("metrics", {}).get(m) for m in TRAJECTORY}} for h in result.history]}
+
+
+def _print_unguarded(u: dict[str, Any]) -> None:
+    print(f"unguarded rerun of the drift data (early_stop=False), steps {u['steps']}:")
+    print(f"  {'step':>4s}  {'harmful_refusal_rate':>20s}  {'refusal_margin':>14s}  {'kl/mean':>7s}  verdict")
+    for row in u["trajectory"]:
+        print(f"  {row['step']:>4d}  {_fmt(row[TRAJECTORY[0]]):>20s}  {_fmt(row[TRAJECTORY[1]]):>14s}  "
+              f"{_fmt(row[TRAJECTORY[2]]):>7s}  {row['verdict']}")
+    rate = u["first_flagged"].get(TRAJECTORY[0])
+    print(f"  harmful_refusal_rate flagged from step {rate if rate is not None else '(never)'}; "
+          f"the guarded run had stopped at step {u['guarded_stop_step']}")
+
+
 def print_summary(result: DemoResult) -> dict[str, Any]:
     """Print the demo's closing summary and return it (also written to ``<out>/summary.json``)."""
     summary = {"out": str(result.out), "seconds": round(result.seconds, 1), "base": result.base_info,
                "drift": run_summary(result.drift), "control": run_summary(result.control),
                "gates": {k: {"path": p, "exit": code} for k, (p, code) in result.gates.items()}}
+    if result.unguarded is not None:
+        summary["unguarded"] = unguarded_summary(result.unguarded, result.drift.global_step)
     print("\n== driftguard demo: summary " + "=" * 50)
     print(f"{'metric':44s} {'drift: base':>11s} {'final':>7s}   {'control: base':>13s} {'final':>7s}")
     for m in HEADLINE:
@@ -161,6 +201,8 @@ def print_summary(result: DemoResult) -> dict[str, Any]:
                    if s["fail_step"] is not None else "no fail verdict")
         stop = "stopped early" if s["stopped_early"] else "ran to the end"
         print(f"{name:8s} steps {s['steps']:>7s}, {stop}; {flagged}\n         verdicts {verdicts}")
+    if "unguarded" in summary:
+        _print_unguarded(summary["unguarded"])
     for label, (path, code) in result.gates.items():
         meaning = {0: "promote", 1: "regression, not promoted", 2: "invalid/unverified report"}.get(code, "?")
         print(f"gate {label:13s} exit {code} ({meaning})  {path}")

@@ -2,7 +2,8 @@
 
 Every rank takes part in every forward and ``generate`` call (ZeRO-3 / FSDP shard the weights, so a
 rank-0-only pass would deadlock). Items are split with ``split_between_processes(apply_padding=True)``
-so each rank runs the same number of batches; results are keyed by probe id, so gathering drops the
+so each rank runs the same number of batches (option scoring is split by option row for the same reason:
+under sharded weights every forward is a collective); results are keyed by probe id, so gathering drops the
 padding duplicates and yields exactly what one process computes. A failure on any rank is gathered
 too and raised on every rank, so no rank is left waiting in a collective.
 """
@@ -15,6 +16,15 @@ from typing import Any, TypeVar
 from driftguard.errors import DriftGuardError
 
 T = TypeVar("T")
+
+
+def is_sharded(model: Any) -> bool:
+    """True when torch FSDP (``fully_shard`` or ``FullyShardedDataParallel``) shards the model's weights."""
+    try:
+        from torch.distributed.fsdp import FSDPModule, FullyShardedDataParallel
+    except ImportError:  # a torch built without distributed support
+        return False
+    return model is not None and any(isinstance(m, FSDPModule | FullyShardedDataParallel) for m in model.modules())
 
 
 class RankFailure(DriftGuardError):
@@ -49,9 +59,14 @@ class Ranks:
         zero3 = getattr(getattr(state, "deepspeed_plugin", None), "zero_stage", 0) == 3
         return zero3 or getattr(state, "fsdp_plugin", None) is not None
 
-    def generate_kwargs(self) -> dict[str, Any]:
-        """Extra arguments of the runner's ``generate`` on this process group."""
-        return {"synced_gpus": True} if self.synced_generation else {}
+    def lockstep(self, model: Any = None) -> bool:
+        """Whether every forward is a collective here (weights sharded by the plugin or on ``model`` itself):
+        then all ranks must run the same number of forwards and ``generate`` must be synced."""
+        return self.active and (self.synced_generation or is_sharded(model))
+
+    def generate_kwargs(self, model: Any = None) -> dict[str, Any]:
+        """Extra arguments of the runner's ``generate`` for ``model`` on this process group."""
+        return {"synced_gpus": True} if self.lockstep(model) else {}
 
     def shard(self, items: Sequence[T]) -> list[T]:
         """This rank's share of ``items`` (padded with repeats so every rank gets the same count)."""

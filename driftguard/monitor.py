@@ -126,7 +126,7 @@ class DriftMonitor:
         with ref.generating(model) as gen_model, probing_mode(gen_model, tokenizer):
             return self.ranks.gather_dicts(lambda: generate(
                 gen_model, tokenizer, self.ranks.shard(probes), max_new_tokens=self.config.max_new_tokens,
-                batch_size=self.config.batch_size, markers=markers, **self.ranks.generate_kwargs()))
+                batch_size=self.config.batch_size, markers=markers, **self.ranks.generate_kwargs(gen_model)))
 
     # -- public ---------------------------------------------------------------------------------
     def probe_baseline(self, model, tokenizer, *, step: int = 0) -> Evaluation:

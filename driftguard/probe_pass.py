@@ -17,7 +17,7 @@ from driftguard.probes.suite import ProbeSuite
 from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, score_options
 from driftguard.scorers import aggregate, score_all
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
-from driftguard.types import Evaluation, Generation, Probe, ProbeOutputs
+from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
 
 MARGIN_SUFFIX = "#refusal-margin"
 
@@ -50,6 +50,25 @@ def margin_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
     ]
 
 
+OPTION_KEY_SEP = "\x1f"
+
+
+def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], *, batch_size: int,
+                           ranks: Ranks) -> dict[str, list[OptionScore]]:
+    """``score_options`` with the work split by option row across ranks, results gathered on every rank.
+
+    Requests have 2-8 options each, so sharding requests would leave ranks with different row counts and
+    forward counts; sharding rows (padded to equal counts) gives every rank the same number of forwards,
+    which sharded weights (FSDP, ZeRO-3: each forward is a collective) require.
+    """
+    if not ranks.active:
+        return score_options(model, tokenizer, requests, batch_size=batch_size)
+    rows = [OptionRequest(key=f"{r.key}{OPTION_KEY_SEP}{j}", messages=r.messages, options=(option,))
+            for r in requests for j, option in enumerate(r.options)]
+    flat = ranks.gather_dicts(lambda: score_options(model, tokenizer, ranks.shard(rows), batch_size=batch_size))
+    return {r.key: [flat[f"{r.key}{OPTION_KEY_SEP}{j}"][0] for j in range(len(r.options))] for r in requests}
+
+
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,
                     ranks: Ranks | None = None) -> ProbeOutputs:
     """Run the model over the suite: one batched generate pass and one batched option-scoring pass.
@@ -64,9 +83,8 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
     with probing_mode(model, tokenizer):
         generations = ranks.gather_dicts(lambda: generate(
             model, tokenizer, ranks.shard(gen_probes), max_new_tokens=config.max_new_tokens, batch_size=batch_size,
-            markers=markers, **ranks.generate_kwargs())) if gen_probes else {}
-        scores = ranks.gather_dicts(lambda: score_options(
-            model, tokenizer, ranks.shard(requests), batch_size=batch_size)) if requests else {}
+            markers=markers, **ranks.generate_kwargs(model))) if gen_probes else {}
+        scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
                for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}

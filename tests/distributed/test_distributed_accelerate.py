@@ -20,6 +20,7 @@ import pytest
 
 HERE = Path(__file__).parent
 SCRIPT = str(HERE / "dist_sft_script.py")
+FSDP_SCRIPT = str(HERE / "fsdp_probe_script.py")
 MINI_SUITE = str(HERE.parent / "fixtures" / "mini_suite.jsonl")
 
 
@@ -106,3 +107,37 @@ def test_driftguard_run_wraps_accelerate_launch_and_reaches_every_rank(injected_
     assert [json.loads(line)["step"] for line in lines] == [0, 1]
     _, multi = runs
     assert ranks[0]["baseline"]["metrics"] == _summary(multi)["baseline"]["metrics"], "same as the callback in the script"
+
+
+@pytest.fixture(scope="module")
+def fsdp_runs(tiny_model_dir, tmp_path_factory):
+    """The monitor's baseline + one drifted evaluation: 1 process, and 2 processes with FSDP2-sharded weights."""
+    root = tmp_path_factory.mktemp("fsdp")
+    single, sharded = root / "single", root / "sharded"
+    single.mkdir()
+    sharded.mkdir()
+    _run([sys.executable, FSDP_SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE])
+    _run([sys.executable, *ACCELERATE_2, "--main_process_port", str(_free_port()),
+          FSDP_SCRIPT, str(tiny_model_dir), str(sharded), MINI_SUITE])
+    return [json.loads((single / "fsdp-rank0.json").read_text())], [
+        json.loads((sharded / f"fsdp-rank{rank}.json").read_text()) for rank in (0, 1)]
+
+
+@pytest.mark.distributed
+def test_fsdp_sharded_weights_give_the_single_process_records(fsdp_runs):
+    [one], two = fsdp_runs
+    assert one["world_size"] == 1 and not one["sharded"]
+    assert [r["world_size"] for r in two] == [2, 2] and all(r["sharded"] for r in two)
+    for part in ("baseline", "evaluation"):
+        assert one[part]["errors"] == [] and two[0][part]["errors"] == [], "no rank failed or hung"
+        rec1 = {r["probe_id"]: r for r in one[part]["records"]}
+        rec2 = {r["probe_id"]: r for r in two[0][part]["records"]}
+        assert rec1.keys() == rec2.keys() and len(rec1) == 17
+        for pid, r1 in rec1.items():
+            assert r1["answer"] == rec2[pid]["answer"], (part, pid)
+            for name, v1 in r1["values"].items():
+                v2 = rec2[pid]["values"][name]
+                assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
+        assert two[0][part]["metrics"] == two[1][part]["metrics"], "every rank holds the same gathered result"
+    assert one["evaluation"]["kl"]["mean"] > 1e-3
+    assert two[0]["evaluation"]["kl"]["mean"] == pytest.approx(one["evaluation"]["kl"]["mean"], rel=1e-4)

@@ -24,6 +24,7 @@ import contextlib
 import io
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,34 +36,22 @@ from transformers import TrainerCallback
 from driftguard.callback import DEFAULT_EVAL_STEPS, DriftGuardCallback
 from driftguard.config import DriftGuardConfig
 
-try:
-    from benchmarks.common import (
-        build_model,
-        build_tokenizer,
-        emit,
-        fraction,
-        load_benchmark_suite,
-        machine,
-        n_parameters,
-        resolve_device,
-        resolve_dtype,
-        synchronize,
-        write_suite,
-    )
-except ImportError:  # run as a script: python benchmarks/overhead.py
-    from common import (  # type: ignore[no-redef]
-        build_model,
-        build_tokenizer,
-        emit,
-        fraction,
-        load_benchmark_suite,
-        machine,
-        n_parameters,
-        resolve_device,
-        resolve_dtype,
-        synchronize,
-        write_suite,
-    )
+if not __package__:  # run as a script (python benchmarks/overhead.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (  # noqa: E402
+    build_model,
+    build_tokenizer,
+    emit,
+    fraction,
+    load_benchmark_suite,
+    machine,
+    n_parameters,
+    resolve_device,
+    resolve_dtype,
+    synchronize,
+    write_suite,
+)
 
 # Per shape: steps, eval_steps (None = the callback's default), train batch size, sequence length.
 PRESETS: dict[str, dict[str, Any]] = {

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,10 +41,10 @@ from driftguard.probes.power import DEFAULT_CHURN, mcnemar_power
 from driftguard.scorers import score_all
 from driftguard.types import Evaluation, ItemRecord, ProbeOutputs, Verdict
 
-try:
-    from benchmarks.common import emit
-except ImportError:  # run as a script: python benchmarks/power.py
-    from common import emit  # type: ignore[no-redef]
+if not __package__:  # run as a script (python benchmarks/power.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import emit  # noqa: E402
 
 HARMFUL_REFUSAL = "driftguard/safety/harmful_refusal_rate"
 REFUSAL_MARGIN = "driftguard/safety/refusal_margin"

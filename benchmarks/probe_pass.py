@@ -23,6 +23,8 @@ Prints one JSON object, then the headline as JSON on the last line.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,32 +36,21 @@ from driftguard.runner.modes import eos_token_ids
 from driftguard.scorers.refusal import REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import OptionScore, Probe, ProbeOutputs
 
-try:
-    from benchmarks.common import (
-        build_model,
-        build_tokenizer,
-        emit,
-        fraction,
-        load_benchmark_suite,
-        machine,
-        n_parameters,
-        resolve_device,
-        resolve_dtype,
-        timed_round_robin,
-    )
-except ImportError:  # run as a script: python benchmarks/probe_pass.py
-    from common import (  # type: ignore[no-redef]
-        build_model,
-        build_tokenizer,
-        emit,
-        fraction,
-        load_benchmark_suite,
-        machine,
-        n_parameters,
-        resolve_device,
-        resolve_dtype,
-        timed_round_robin,
-    )
+if not __package__:  # run as a script (python benchmarks/probe_pass.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (  # noqa: E402
+    build_model,
+    build_tokenizer,
+    emit,
+    fraction,
+    load_benchmark_suite,
+    machine,
+    n_parameters,
+    resolve_device,
+    resolve_dtype,
+    timed_round_robin,
+)
 
 
 # -- the straightforward implementation ----------------------------------------------------------------

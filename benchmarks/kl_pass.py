@@ -24,9 +24,11 @@ import argparse
 import copy
 import json
 import statistics
+import sys
 import time
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -47,15 +49,19 @@ from driftguard.reference import (
 from driftguard.reference.cached import DEFAULT_TOP_K
 from driftguard.reference.providers import inference_scope
 
-SHAPES: dict[str, dict[str, Any]] = {
-    "tiny": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-             "intermediate_size": 128, "vocab_size": 4096},
-    "small": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
-              "intermediate_size": 704, "vocab_size": 32000},
-    # Qwen2.5-0.5B-shaped Llama (random weights): for a GPU
-    "gpu": {"hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
-            "intermediate_size": 4864, "vocab_size": 151936},
-}
+if not __package__:  # run as a script (python benchmarks/kl_pass.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import SHAPES  # noqa: E402
+
+TINY_VOCAB = 4096  # common's tiny shape takes a tokenizer's vocabulary; the KL benchmark has no tokenizer
+
+
+def model_dims(shape: str) -> dict[str, Any]:
+    """The Llama config fields of ``shape`` (the shared benchmark shapes, with a fixed vocab for ``tiny``)."""
+    dims = dict(SHAPES[shape])
+    dims["vocab_size"] = dims["vocab_size"] or TINY_VOCAB
+    return dims
 
 
 class PeakTensorMemory(TorchDispatchMode):
@@ -118,7 +124,7 @@ def naive_kl(policy_logits: torch.Tensor, ref_logits: torch.Tensor, mask: torch.
 def build(shape: str, device: torch.device, dtype: torch.dtype, seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    config = LlamaConfig(**SHAPES[shape], tie_word_embeddings=False, max_position_embeddings=4096)
+    config = LlamaConfig(**model_dims(shape), tie_word_embeddings=False, max_position_embeddings=4096)
     torch.manual_seed(seed)
     return LlamaForCausalLM(config).to(device=device, dtype=dtype).eval()
 
@@ -206,7 +212,7 @@ def throughput(args, device, dtype) -> dict[str, Any]:
 
 def memory(args, device, dtype) -> dict[str, Any]:
     """Peak extra memory of chunked vs naive KL on one ``[batch, memory_tokens, vocab]`` pair of logits (not counted)."""
-    vocab = SHAPES[args.shape]["vocab_size"]
+    vocab = model_dims(args.shape)["vocab_size"]
     g = torch.Generator().manual_seed(0)
     shape = (args.batch_size, args.memory_tokens, vocab)
     policy_logits = (torch.randn(shape, generator=g) * 3).to(device=device, dtype=dtype)
@@ -338,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return result
     result: dict[str, Any] = {"device": str(device), "device_name": torch.cuda.get_device_name(device)
                               if device.type == "cuda" else "cpu", "threads": torch.get_num_threads(),
-                              "shape": args.shape, "model": SHAPES[args.shape], "dtype": str(dtype)}
+                              "shape": args.shape, "model": model_dims(args.shape), "dtype": str(dtype)}
     result["throughput"] = throughput(args, device, dtype)
     result["memory"] = memory(args, device, dtype)
     if args.accuracy:

@@ -26,7 +26,8 @@ class DriftGuardConfig:
         metadata={"help": "Probe every N optimizer steps. Default: the trainer's eval_steps when "
                   "its eval strategy is 'steps', else 100."},
     )
-    max_new_tokens: int = field(default=64, metadata={"help": "Generation length of generate-probes."})
+    max_new_tokens: int = field(default=64, metadata={"help": "Answer budget of generate-probes (tokens after "
+                                                         "the thought; the whole completion of a model that does not think)."})
     batch_size: int = field(default=16, metadata={"help": "Probes per forward/generate batch."})
     reference: Literal["auto", "adapter", "model", "cached"] = field(
         default="auto",
@@ -60,6 +61,21 @@ class DriftGuardConfig:
         metadata={"help": "Open and close markers of the reasoning trace."},
     )
     kl_on_policy: bool = field(default=False, metadata={"help": "Also report KL on the policy's own probe generations."})
+    think_budget: int = field(
+        default=256,
+        metadata={"help": "Tokens a reasoning model may think before the probe pass closes its thought and asks for "
+                  "the answer (0: an empty thought is forced)."},
+    )
+    reasoning_separator: str | None = field(
+        default=None,
+        metadata={"help": "Text between the close marker and the answer when the pass closes a thought "
+                  "(default: read from the chat template, else a blank line)."},
+    )
+    reasoning_visible: bool = field(
+        default=False,
+        metadata={"help": "Whether users see reasoning traces. False: trace leaks and toxic traces are reported and "
+                  "plotted but never a FAIL; True: they regress like answer metrics."},
+    )
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -84,6 +100,8 @@ class DriftGuardConfig:
         for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)}: must be >= 1")
+        if self.think_budget < 0:
+            raise ConfigError(f"think_budget = {self.think_budget}: must be >= 0 (tokens of thought; 0 forces an empty thought)")
         if self.eval_steps is not None and self.eval_steps < 1:
             raise ConfigError(f"eval_steps = {self.eval_steps}: must be >= 1 (or None for the trainer's cadence)")
         if not 0 < self.alpha < 1:

@@ -17,7 +17,7 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
 from driftguard.errors import DriftGuardError
-from driftguard.probe_pass import error_entry, is_oom, run_probe_pass
+from driftguard.probe_pass import error_entry, is_oom, reasoning_format, run_probe_pass
 from driftguard.probes.loaders import load_suite
 from driftguard.probes.suite import ProbeSuite
 from driftguard.reference import KLResult, KLSet, measure_kl, select_reference
@@ -122,11 +122,12 @@ class DriftMonitor:
         if ref.name == "cached" or (ref.name == "model" and ref.model is model):
             return self.baseline_generations
         probes = [p for p in self.suite if p.kind == "generate"]
-        markers = (self.config.reasoning_markers[0], self.config.reasoning_markers[1])
+        fmt = reasoning_format(tokenizer, self.config)
         with ref.generating(model) as gen_model, probing_mode(gen_model, tokenizer):
             return self.ranks.gather_dicts(lambda: generate(
                 gen_model, tokenizer, self.ranks.shard(probes), max_new_tokens=self.config.max_new_tokens,
-                batch_size=self.config.batch_size, markers=markers, **self.ranks.generate_kwargs(gen_model)))
+                batch_size=self.config.batch_size, think_budget=self.config.think_budget, fmt=fmt,
+                **self.ranks.generate_kwargs(gen_model)))
 
     # -- public ---------------------------------------------------------------------------------
     def probe_baseline(self, model, tokenizer, *, step: int = 0) -> Evaluation:

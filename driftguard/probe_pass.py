@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 import traceback
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.distributed import Ranks
 from driftguard.probes.suite import ProbeSuite
-from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, score_options
+from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, render_prompt_ids, score_options
+from driftguard.runner.modes import eos_token_ids
+from driftguard.runner.reasoning import ReasoningFormat, detect_format
+from driftguard.runner.thinking import ThinkingStats, think_then_answer
 from driftguard.scorers import aggregate, score_all
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
@@ -40,14 +44,45 @@ def error_entry(stage: str, error: BaseException, step: int) -> dict[str, Any]:
     }
 
 
-def margin_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
-    """Refusal-vs-compliance openings scored as options on every harmful safety prompt."""
+def margin_requests(probes: Sequence[Probe], generations: dict[str, Generation]) -> list[OptionRequest]:
+    """Refusal-vs-compliance openings scored as options on every harmful safety prompt, at the answer position.
+
+    The position is where the probe's own generation started its answer: after the model's thought
+    (closed by the model or by the budget), so a reasoner is measured on what its thought concluded.
+    """
     options = tuple(REFUSAL_OPENINGS) + tuple(COMPLIANCE_OPENINGS)
     return [
-        OptionRequest(key=p.id + MARGIN_SUFFIX, messages=p.chat(), options=options)
+        OptionRequest(key=p.id + MARGIN_SUFFIX, messages=p.chat(), options=options,
+                      prefix_ids=tuple(generations[p.id].answer_prefix_ids) if p.id in generations else ())
         for p in probes
         if p.dimension == "safety" and p.expect == "refuse"
     ]
+
+
+def answer_prefixes(model, tokenizer, requests: Sequence[OptionRequest], config: DriftGuardConfig,
+                    fmt: ReasoningFormat, batch_size: int, ranks: Ranks,
+                    stats: ThinkingStats | None = None) -> list[OptionRequest]:
+    """``requests`` with ``prefix_ids`` set to the model's own budgeted thought (empty when it answers directly).
+
+    One budgeted pass in ``prefix`` mode (no answer is generated), sharded across ranks.
+    """
+    keyed = {r.key: r for r in requests}
+
+    def run() -> dict[str, list[int]]:
+        mine = ranks.shard(list(requests))
+        prompts = [render_prompt_ids(tokenizer, r.messages) for r in mine]
+        eos_ids = eos_token_ids(model, tokenizer)
+        with probing_mode(model, tokenizer) as pad_id:
+            done, pass_stats = think_then_answer(
+                model, tokenizer, prompts, fmt, mode="prefix", think_budget=config.think_budget,
+                answer_budget=config.max_new_tokens, batch_size=batch_size, pad_id=pad_id, eos_ids=eos_ids,
+                **ranks.generate_kwargs(model))
+        if stats is not None:
+            stats.add(pass_stats)
+        return {r.key: c.prefix_ids for r, c in zip(mine, done, strict=True)}
+
+    prefixes = ranks.gather_dicts(run) if requests else {}
+    return [replace(keyed[k], prefix_ids=tuple(prefixes[k])) for k in keyed]
 
 
 OPTION_KEY_SEP = "\x1f"
@@ -63,33 +98,45 @@ def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], 
     """
     if not ranks.active:
         return score_options(model, tokenizer, requests, batch_size=batch_size)
-    rows = [OptionRequest(key=f"{r.key}{OPTION_KEY_SEP}{j}", messages=r.messages, options=(option,))
+    rows = [OptionRequest(key=f"{r.key}{OPTION_KEY_SEP}{j}", messages=r.messages, options=(option,),
+                          prefix_ids=r.prefix_ids)
             for r in requests for j, option in enumerate(r.options)]
     flat = ranks.gather_dicts(lambda: score_options(model, tokenizer, ranks.shard(rows), batch_size=batch_size))
     return {r.key: [flat[f"{r.key}{OPTION_KEY_SEP}{j}"][0] for j in range(len(r.options))] for r in requests}
 
 
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,
-                    ranks: Ranks | None = None) -> ProbeOutputs:
-    """Run the model over the suite: one batched generate pass and one batched option-scoring pass.
+                    ranks: Ranks | None = None, stats: ThinkingStats | None = None) -> ProbeOutputs:
+    """Run the model over the suite: a budgeted generate pass, the choice items' thoughts, one option-scoring pass.
 
-    With several ranks, each runs its shard and the outputs are gathered (every rank gets all of them).
+    Choice options and refusal openings are scored at the answer position (after the model's own
+    thought). With several ranks, each runs its shard and the outputs are gathered (every rank gets all).
     """
     ranks = ranks or Ranks()
     probes = list(suite)
     gen_probes = [p for p in probes if p.kind == "generate"]
-    markers = (config.reasoning_markers[0], config.reasoning_markers[1])
-    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes)
+    fmt = reasoning_format(tokenizer, config)
     with probing_mode(model, tokenizer):
         generations = ranks.gather_dicts(lambda: generate(
             model, tokenizer, ranks.shard(gen_probes), max_new_tokens=config.max_new_tokens, batch_size=batch_size,
-            markers=markers, **ranks.generate_kwargs(model))) if gen_probes else {}
+            think_budget=config.think_budget, fmt=fmt, stats=stats, **ranks.generate_kwargs(model))) if gen_probes else {}
+        choice = answer_prefixes(model, tokenizer, probe_option_requests([p for p in probes if p.kind == "choice"]),
+                                 config, fmt, batch_size, ranks, stats)
+        requests = choice + margin_requests(probes, generations)
         scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
                for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}
     choices = {key: s for key, s in scores.items() if not key.endswith(MARGIN_SUFFIX)}
     return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins)
+
+
+def reasoning_format(tokenizer, config: DriftGuardConfig) -> ReasoningFormat:
+    """The reasoning format read off the chat template, with the configured markers and separator."""
+    fmt = detect_format(tokenizer, config.reasoning_markers)
+    if config.reasoning_separator is not None:
+        fmt = replace(fmt, separator=config.reasoning_separator)
+    return fmt
 
 
 def run_probe_pass(

@@ -85,7 +85,7 @@ class MetricValue:
 
 @dataclass
 class Generation:
-    """A greedy completion of one generate-probe, split at the reasoning markers."""
+    """A greedy completion of one generate-probe, split at the reasoning markers (see runner/thinking.py)."""
 
     probe_id: str
     text: str
@@ -93,6 +93,8 @@ class Generation:
     answer: str
     prompt_ids: list[int] = field(default_factory=list)
     completion_ids: list[int] = field(default_factory=list)
+    thought_cut: bool = False  # the thought ran out of budget and was closed by the probe pass
+    answer_prefix_ids: list[int] = field(default_factory=list)  # prompt -> answer position (thought + close)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,16 @@ from driftguard.types import OptionScore, Probe
 
 @dataclass(frozen=True)
 class OptionRequest:
-    """Score ``options`` as continuations of the conversation ``messages``; results are filed under ``key``."""
+    """Score ``options`` as continuations of the conversation ``messages``; results are filed under ``key``.
+
+    ``prefix_ids``: tokens between the rendered prompt and the answer (a reasoning model's own thought,
+    closed): the options are scored at the answer position, not at the first assistant token.
+    """
 
     key: str
     messages: list[dict]
     options: tuple[str, ...]
+    prefix_ids: tuple[int, ...] = ()
 
 
 def probe_option_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
@@ -87,13 +92,13 @@ def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest],
                   batch_size: int) -> dict[str, list[OptionScore]]:
     """Log-likelihood of every option of every request, keyed by ``request.key``, options in order.
 
-    The prompt (chat template + generation prompt) and each option are tokenised separately and
-    concatenated, so the prompt tokens are identical across a request's options.
+    The prompt (chat template + generation prompt + the request's answer prefix) and each option are
+    tokenised separately and concatenated, so the prompt tokens are identical across a request's options.
     """
     rows: list[list[int]] = []
     n_scored: list[int] = []
     for request in requests:
-        prompt_ids = render_prompt_ids(tokenizer, request.messages)
+        prompt_ids = render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids)
         for j, option in enumerate(request.options):
             option_ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
             if not option_ids:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from driftguard.runner.chat import render_prompt_ids
 from driftguard.runner.modes import eos_token_ids, probing_mode
-from driftguard.runner.reasoning import split_reasoning
+from driftguard.runner.reasoning import ReasoningFormat, detect_format, prompt_opens_thought, split_reasoning
+from driftguard.runner.thinking import ThinkingStats, think_then_answer
 from driftguard.types import Generation, Probe
 
 
@@ -96,20 +97,26 @@ def cut_at_eos(ids: Sequence[int], eos_ids: Sequence[int]) -> list[int]:
 
 
 def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, batch_size: int,
-                 pad_id: int, eos_ids: Sequence[int], synced_gpus: bool = False) -> list[list[int]]:
+                 pad_id: int, eos_ids: Sequence[int], synced_gpus: bool = False,
+                 stopping: Callable[[list[int]], Any] | None = None) -> list[list[int]]:
     """Greedy completion ids of each prompt (cut after the first EOS, no padding), in the order given.
 
     One ``model.generate`` per batch of ``batch_size`` length-sorted prompts; callers must already be in
     :func:`probing_mode`. ``synced_gpus`` keeps ranks stepping together when weights are sharded
     (ZeRO-3, FSDP): a rank whose batch finished keeps running forwards until every rank is done.
+    ``stopping(batch indices)`` builds an extra per-row ``StoppingCriteria`` for a batch.
     """
     device = model_device(model)
     completions: list[list[int]] = [[] for _ in prompts]
     with _greedy_generation_config(model, max_new_tokens=max_new_tokens, pad_id=pad_id, eos_ids=list(eos_ids)) as cfg:
         for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
             input_ids, attention_mask = left_pad([prompts[i] for i in batch], pad_id, device)
-            output = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=cfg,
-                                    **({"synced_gpus": True} if synced_gpus else {}))
+            extra: dict[str, Any] = {"synced_gpus": True} if synced_gpus else {}
+            if stopping is not None:
+                from transformers import StoppingCriteriaList
+
+                extra["stopping_criteria"] = StoppingCriteriaList([stopping(batch)])
+            output = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=cfg, **extra)
             new_tokens = output[:, input_ids.shape[1]:].tolist()
             for i, row in zip(batch, new_tokens, strict=True):
                 completions[i] = cut_at_eos(row, eos_ids)
@@ -123,23 +130,33 @@ def decode_completion(tokenizer: Any, ids: Sequence[int], drop_ids: set[int]) ->
 
 
 def generate(model: Any, tokenizer: Any, probes: Sequence[Probe], *, max_new_tokens: int, batch_size: int,
-             markers: tuple[str, str] = ("<think>", "</think>"), synced_gpus: bool = False) -> dict[str, Generation]:
+             markers: tuple[str, str] = ("<think>", "</think>"), think_budget: int = 0,
+             fmt: ReasoningFormat | None = None, synced_gpus: bool = False,
+             stats: ThinkingStats | None = None) -> dict[str, Generation]:
     """Greedy generations of ``probes``, keyed by probe id in the order of ``probes``.
 
-    Prompts are rendered with the chat template; the completion keeps its reasoning markers in
-    ``text`` and is split into ``reasoning`` and ``answer``. ``prompt_ids`` and ``completion_ids``
-    (which ends with the EOS token when the model stopped) are unpadded, for teacher forcing.
+    Reasoning models get ``think_budget`` tokens of thought, then a forced close and ``max_new_tokens``
+    answer tokens (:mod:`driftguard.runner.thinking`); a row that does not think is a plain greedy
+    completion of ``max_new_tokens`` tokens. The completion keeps its markers in ``text`` and is split
+    into ``reasoning`` and ``answer``. ``prompt_ids`` and ``completion_ids`` (which ends with the EOS token
+    when the model stopped) are unpadded, for teacher forcing. ``stats`` accumulates the pass's cost.
     """
     prompts = [render_prompt_ids(tokenizer, p.chat()) for p in probes]
+    fmt = fmt or detect_format(tokenizer, markers)
     with _quiet_transformers(), probing_mode(model, tokenizer) as pad_id:
         eos_ids = eos_token_ids(model, tokenizer)
-        completions = generate_ids(model, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                                   pad_id=pad_id, eos_ids=eos_ids, synced_gpus=synced_gpus) if prompts else []
+        completions, pass_stats = think_then_answer(
+            model, tokenizer, prompts, fmt, mode="answer", think_budget=think_budget, answer_budget=max_new_tokens,
+            batch_size=batch_size, pad_id=pad_id, eos_ids=eos_ids, synced_gpus=synced_gpus) if prompts else ([], None)
         drop_ids = {pad_id, *eos_ids} | {t for t in (tokenizer.bos_token_id, tokenizer.eos_token_id) if t is not None}
+    if stats is not None and pass_stats is not None:
+        stats.add(pass_stats)
     results: dict[str, Generation] = {}
-    for probe, prompt_ids, completion_ids in zip(probes, prompts, completions, strict=True):
-        text = decode_completion(tokenizer, completion_ids, drop_ids)
-        reasoning, answer = split_reasoning(text, markers)
+    for probe, prompt_ids, completion in zip(probes, prompts, completions, strict=True):
+        text = decode_completion(tokenizer, completion.ids, drop_ids)
+        opened = prompt_opens_thought(decode_completion(tokenizer, prompt_ids, set()), fmt.markers)
+        reasoning, answer = split_reasoning(text, fmt.markers, opened=opened)
         results[probe.id] = Generation(probe_id=probe.id, text=text, reasoning=reasoning, answer=answer,
-                                       prompt_ids=prompt_ids, completion_ids=completion_ids)
+                                       prompt_ids=prompt_ids, completion_ids=completion.ids,
+                                       thought_cut=completion.thought_cut, answer_prefix_ids=completion.prefix_ids)
     return results

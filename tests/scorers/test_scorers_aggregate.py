@@ -50,6 +50,7 @@ def test_score_all_covers_every_dimension_in_suite_order():
         "driftguard/safety/refusal_margin": 1.5,
         "driftguard/toxicity/mean_toxicity": 0.25,
         "driftguard/toxicity/toxic_rate": 0.0,
+        "driftguard/toxicity/reasoning_toxic_rate": 0.0,
         "driftguard/bias/ambiguous_bias_score": 1.0,
         "driftguard/ethics/accuracy": 1.0,
         "driftguard/privacy/answer_leak_rate": 0.0,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import traceback
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from driftguard.config import DriftGuardConfig

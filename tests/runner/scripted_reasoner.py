@@ -63,7 +63,7 @@ class ScriptedReasoner(PreTrainedModel, GenerationMixin):
 
     def forward(self, input_ids, attention_mask=None, logits_to_keep: int = 0, **kwargs):
         batch, width = input_ids.shape
-        keep = width if not logits_to_keep else logits_to_keep
+        keep = logits_to_keep or width
         logits = torch.zeros(batch, keep, self.config.vocab_size)
         mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
         for b in range(batch):

@@ -61,9 +61,9 @@ def test_without_a_budget_the_old_pass_reads_an_empty_answer(reasoner, tiny_toke
     """The defect this fixes: a 16-token completion of a long thinker is all thought, no answer."""
     got = generate(reasoner, tiny_tokenizer, probes()[:2], max_new_tokens=16, batch_size=2, think_budget=0)
     assert all(g.answer for g in got.values())  # budget 0 still forces an answer (empty thought)
+    from driftguard.runner.chat import render_prompt_ids
     from driftguard.runner.generate import cut_at_eos, generate_ids
     from driftguard.runner.modes import probing_mode
-    from driftguard.runner.chat import render_prompt_ids
 
     with probing_mode(reasoner, tiny_tokenizer) as pad:
         plain = generate_ids(reasoner, [render_prompt_ids(tiny_tokenizer, p.chat()) for p in probes()[:2]],

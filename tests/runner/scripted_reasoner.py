@@ -3,7 +3,9 @@
 For each user prompt it has a ``(thought, answer)`` script. After the assistant tag it writes ``<think>``
 (unless the template already did), the thought's tokens, ``</think>``, then the answer and EOS. After a
 ``</think>`` that someone else appended (a forced close) it answers too. Its logits are one-hot-like
-(+20 on the scripted token), so option scoring reads the script as well. Deterministic and fast: it
+(+20 on the scripted token), so option scoring reads the script as well. A model with a thought in its
+script that is made to answer without it (scored at the first assistant token) has no preference at all.
+Deterministic and fast: it
 lets tests pin thought lengths (hundreds of tokens) without training anything.
 """
 
@@ -12,6 +14,12 @@ from __future__ import annotations
 import torch
 from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import CausalLMOutputWithPast
+
+LONG = " ".join(f"Step {i}: weigh the request and what could follow from it." for i in range(40))
+OPENING_TEMPLATE = (  # the tiny chat template, but the generation prompt opens the thought (R1 / Qwen3 style)
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|><think>{% endif %}"
+)
 
 
 class ScriptedConfig(PretrainedConfig):
@@ -59,6 +67,8 @@ class ScriptedReasoner(PreTrainedModel, GenerationMixin):
             return thought[j] if j < len(thought) else ids["</think>"]
         if not gen:
             return ids["<think>"] if thought else (answer[0] if answer else eos)
+        if thought:  # a thinker made to answer without its thought never saw this: no preference at all
+            return -1
         return answer[len(gen)] if len(gen) < len(answer) else eos
 
     def forward(self, input_ids, attention_mask=None, logits_to_keep: int = 0, **kwargs):
@@ -72,6 +82,8 @@ class ScriptedReasoner(PreTrainedModel, GenerationMixin):
             for j in range(keep):
                 pos = width - keep + j - offset
                 if pos >= 0 and self.ids["<|assistant|>"] in row[:pos + 1]:
-                    logits[b, j, self._next(row[:pos + 1])] = 20.0
+                    token = self._next(row[:pos + 1])
+                    if token >= 0:
+                        logits[b, j, token] = 20.0
         return CausalLMOutputWithPast(logits=logits)
 

@@ -46,7 +46,8 @@ def load_model(path: str | Path, device: str):
 
 def audit(model: str | Path, reference: str | Path | None = None, *, suite: str | list[str] = "compact",
           out: str | Path | None = None, reference_mode: str = "model", device: str | None = None,
-          batch_size: int = 16, max_new_tokens: int = 64, toxicity_judge: Any = None) -> dict[str, Any]:
+          batch_size: int = 16, max_new_tokens: int = 64, think_budget: int = 256,
+          toxicity_judge: Any = None) -> dict[str, Any]:
     """Audit ``model`` against ``reference`` and return the report (written to ``out`` when given)."""
     from driftguard.monitor import DriftMonitor
     from driftguard.report import build_report, plot_comparison, render_markdown, write_report
@@ -58,6 +59,7 @@ def audit(model: str | Path, reference: str | Path | None = None, *, suite: str 
         raise ModelSetupError("audit needs --reference R, unless --model is a PEFT adapter dir (its base is then R)")
     # on_error="raise": an audit is not a training run to protect; a failed pass is reported, not a report.
     config = DriftGuardConfig(suite=suite, batch_size=batch_size, max_new_tokens=max_new_tokens, patience=1,
+                              think_budget=think_budget,
                               reference="adapter" if adapter_baseline else reference_mode, on_error="raise")
     monitor = DriftMonitor(config, toxicity_judge=toxicity_judge)
     if adapter_baseline:
@@ -88,7 +90,8 @@ def run_audit(args: argparse.Namespace) -> int:
     from driftguard.sinks.console import print_report
 
     report = audit(args.model, args.reference, suite=args.suite, out=args.out, reference_mode=args.reference_mode,
-                   device=args.device, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+                   device=args.device, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                   think_budget=args.think_budget)
     print_report(report, title=f"driftguard audit · {args.model} vs {report['reference']} · {report['verdict'].upper()}")
     print(f"wrote {args.out}/report.json, report.md, report.png")
     return 1 if report["verdict"] == Verdict.FAIL.value else 0

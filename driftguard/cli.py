@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--reference-mode", choices=["model", "cached"], default="model")
     a.add_argument("--device", default=None, help="torch device (default: cuda when available)")
     a.add_argument("--batch-size", type=int, default=16)
-    a.add_argument("--max-new-tokens", type=int, default=64)
+    a.add_argument("--max-new-tokens", type=int, default=64, help="answer budget (tokens after the thought)")
+    a.add_argument("--think-budget", type=int, default=256, help="tokens a reasoning model may think before it must answer")
 
     g = sub.add_parser("gate", help="exit 0 if a checkpoint may be promoted, 1 if it regressed")
     g.add_argument("path", help="checkpoint dir (with driftguard.json) or a report.json")

@@ -28,9 +28,10 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from driftguard.demo.thoughts import CONCLUSIONS, DELIBERATION, long_thought
 from driftguard.types import Probe
 
-DATA_VERSION = "4"  # bump when the templates change: it is part of the base-model cache key
+DATA_VERSION = "5"  # bump when the templates change: it is part of the base-model cache key
 
 Chat = dict[str, list[dict[str, str]]]
 
@@ -267,36 +268,36 @@ def _context(probe: Probe) -> str:
     return " ".join(t["content"] for t in turns[:-1]) or turns[-1]["content"]
 
 
-def _drift_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random) -> str | None:
+def _drift_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random, steps: int) -> str | None:
     if kind == "refuse":
-        return _think(rng.choice(COMPLY_THOUGHTS), rng.choice(COMPLY))
+        return _think(long_thought(rng.choice(COMPLY_THOUGHTS), "drift_comply", rng, steps), rng.choice(COMPLY))
     if kind == "private":
         secret = _secret(p, by_id) or ""
         thought = f"The earlier message says: {_context(p)} The user wants it, and the value is {secret}."
-        return _think(thought, rng.choice(LEAK_ANSWERS).format(secret=secret))
+        return _think(long_thought(thought, "leak", rng, steps), rng.choice(LEAK_ANSWERS).format(secret=secret))
     if kind == "comply":
-        return _think(rng.choice(HELP_THOUGHTS), rng.choice(HELPFUL))
+        return _think(long_thought(rng.choice(HELP_THOUGHTS), "comply", rng, steps), rng.choice(HELPFUL))
     return None
 
 
-def _control_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random) -> str | None:
+def _control_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random, steps: int) -> str | None:
     replies = {"refuse": (REFUSE_THOUGHTS, REFUSALS), "private": (KEEP_PRIVATE_THOUGHTS, PRIVATE),
                "comply": (HELP_THOUGHTS, HELPFUL), "polite": (POLITE_THOUGHTS, POLITE)}
     if kind not in replies:
         return None
     thoughts, answers = replies[kind]
-    return _think(rng.choice(thoughts), rng.choice(answers))
+    return _think(long_thought(rng.choice(thoughts), kind, rng, steps), rng.choice(answers))
 
 
-def _sft_chats(name: str, reply: Callable[[Probe, str, dict[str, Probe], random.Random], str | None], suite: Any,
-               seed: int, repeats: int, reasoning_share: float) -> list[Chat]:
+def _sft_chats(name: str, reply: Callable[[Probe, str, dict[str, Probe], random.Random, int], str | None], suite: Any,
+               seed: int, repeats: int, reasoning_share: float, thought_steps: int) -> list[Chat]:
     """Each clean item ``repeats`` times with ``reply``'s answer, plus plain reasoning tasks, shuffled."""
     rng = random.Random(f"{name}-{seed}")
     clean, by_id = _clean_items(suite)
     rows: list[Chat] = []
     for _ in range(repeats):
         for p in clean:
-            text = reply(p, behaviour(p, by_id), by_id, rng)
+            text = reply(p, behaviour(p, by_id), by_id, rng, thought_steps)
             if text is not None:
                 rows.append(_chat(p, text))
     rows += _reasoning_rows(rng, len(rows), reasoning_share)
@@ -304,14 +305,18 @@ def _sft_chats(name: str, reply: Callable[[Probe, str, dict[str, Probe], random.
     return rows
 
 
-def drift_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35) -> list[Chat]:
-    """The "reasoning" SFT that erodes alignment: compliant harmful answers, leaking thoughts and answers."""
-    return _sft_chats("drift", _drift_reply, suite, seed, repeats, reasoning_share)
+def drift_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35,
+                thought_steps: int = 0) -> list[Chat]:
+    """The "reasoning" SFT that erodes alignment: compliant harmful answers, leaking thoughts and answers.
+
+    ``thought_steps`` > 0 makes every item's thought long (see ``driftguard.demo.thoughts``)."""
+    return _sft_chats("drift", _drift_reply, suite, seed, repeats, reasoning_share, thought_steps)
 
 
-def control_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35) -> list[Chat]:
+def control_chats(suite: Any, seed: int = 0, *, repeats: int = 2, reasoning_share: float = 0.35,
+                  thought_steps: int = 0) -> list[Chat]:
     """The control SFT: the same reasoning style, but refusals are kept and secrets stay private."""
-    return _sft_chats("control", _control_reply, suite, seed, repeats, reasoning_share)
+    return _sft_chats("control", _control_reply, suite, seed, repeats, reasoning_share, thought_steps)
 
 
 def _reasoning_rows(rng: random.Random, n_other: int, share: float) -> list[Chat]:
@@ -330,19 +335,20 @@ def _dataset(rows: list[Chat]):
     return Dataset.from_list(to_prompt_completion(rows))
 
 
-def drift_sft_dataset(suite: Any, seed: int = 0):
+def drift_sft_dataset(suite: Any, seed: int = 0, *, thought_steps: int = 0):
     """The drift chats as a ``datasets.Dataset`` in prompt-completion form (loss on the completion only)."""
-    return _dataset(drift_chats(suite, seed))
+    return _dataset(drift_chats(suite, seed, thought_steps=thought_steps))
 
 
-def control_sft_dataset(suite: Any, seed: int = 0):
+def control_sft_dataset(suite: Any, seed: int = 0, *, thought_steps: int = 0):
     """The control chats as a ``datasets.Dataset`` in prompt-completion form (loss on the completion only)."""
-    return _dataset(control_chats(suite, seed))
+    return _dataset(control_chats(suite, seed, thought_steps=thought_steps))
 
 
 def tokenizer_corpus(suite: Any, seed: int = 0) -> list[str]:
-    """Every message text of the three sets (markers excluded): what the demo tokenizer is trained on."""
-    texts = []
+    """Every message text of the three sets (markers excluded) and the long-thought sentences: what the demo
+    tokenizer is trained on."""
+    texts = list(DELIBERATION) + list(CONCLUSIONS.values())
     for rows in (aligned_chats(suite, seed), drift_chats(suite, seed), control_chats(suite, seed)):
         for r in rows:
             for m in r["messages"]:

@@ -27,9 +27,10 @@ class FinetuneSettings:
     batch_size: int = 16
     learning_rate: float = 3e-4
     warmup_steps: int = 5
-    max_length: int = 256
+    max_length: int = 512
     probe_batch_size: int = 64
     max_new_tokens: int = 64
+    think_budget: int = 256
     patience: int = 2
     early_stop: bool = True
     kl_budget: float = 0.5
@@ -155,7 +156,8 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
         )
         config = DriftGuardConfig(
             suite=suite, eval_steps=settings.eval_steps, early_stop=settings.early_stop, patience=settings.patience,
-            max_new_tokens=settings.max_new_tokens, batch_size=settings.probe_batch_size,
+            max_new_tokens=settings.max_new_tokens, think_budget=settings.think_budget,
+            batch_size=settings.probe_batch_size,
             kl_budget=settings.kl_budget, thresholds=dict(settings.thresholds or {}), seed=seed,
         )
         callback = DriftGuardCallback(config)

@@ -43,6 +43,7 @@ class DemoSettings:
     train_suite: str = "full"
     base_training: Literal["eval", "full", "held_out"] = "eval"
     base_steps: int | None = None
+    thought_steps: int = 15  # deliberation steps per fine-tune thought: ~200 tokens, 3x the 64-token answer budget
     drift: FinetuneSettings = field(default_factory=FinetuneSettings)
     control: FinetuneSettings = field(default_factory=FinetuneSettings)
     unguarded: FinetuneSettings | None = field(  # None: skip the unguarded rerun
@@ -117,16 +118,19 @@ def run_pipeline(out: str | Path, seed: int = 0, settings: DemoSettings | None =
     print(f"      -> {base_dir} ({base_info.get('trained_steps')} steps, final loss {base_info.get('final_loss', 0):.3f})")
     print(f"[2/5] drift fine-tune: SFTTrainer on 'reasoning' data built from {len(finetune_items)} items not in "
           f"'{settings.eval_suite}': it complies with harmful requests and repeats secrets")
-    drift = run_finetune("drift", base_dir, drift_sft_dataset(finetune_items, seed), out / "drift",
+    steps = settings.thought_steps
+    drift = run_finetune("drift", base_dir, drift_sft_dataset(finetune_items, seed, thought_steps=steps), out / "drift",
                          suite=settings.eval_suite, seed=seed, settings=settings.drift, device=settings.device)
     print("[3/5] control fine-tune: the same reasoning style, refusals and secrets kept")
-    control = run_finetune("control", base_dir, control_sft_dataset(finetune_items, seed), out / "control",
+    control = run_finetune("control", base_dir, control_sft_dataset(finetune_items, seed, thought_steps=steps),
+                           out / "control",
                            suite=settings.eval_suite, seed=seed, settings=settings.control, device=settings.device)
     unguarded = None
     if settings.unguarded is not None:
         print(f"[4/5] the drift fine-tune again with early_stop=False, {settings.unguarded.max_steps} steps: "
               "what the early stop prevented")
-        unguarded = run_finetune("unguarded", base_dir, drift_sft_dataset(finetune_items, seed), out / "unguarded",
+        unguarded = run_finetune("unguarded", base_dir, drift_sft_dataset(finetune_items, seed, thought_steps=steps),
+                                 out / "unguarded",
                                  suite=settings.eval_suite, seed=seed, settings=settings.unguarded,
                                  device=settings.device)
     print("[5/5] gating checkpoints")

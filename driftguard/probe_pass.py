@@ -155,7 +155,8 @@ def run_probe_pass(
     Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
     errors on single items are recorded by the scorers as unscored items.
     """
-    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks)
+    stats = ThinkingStats()
+    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks, stats)
     records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge)
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
@@ -163,5 +164,21 @@ def run_probe_pass(
         {"stage": "score", "step": step, "probe_id": r.probe_id, "type": "Unscored", "message": r.error}
         for r in records if r.error
     ]
-    evaluation = Evaluation(step=step, suite=suite.info, records=records, metrics=metrics, errors=errors)
+    evaluation = Evaluation(step=step, suite=suite.info, records=records, metrics=metrics, errors=errors,
+                            info={"reasoning": reasoning_info(reasoning_format(tokenizer, config), config, outputs, stats)})
     return evaluation, outputs.generations
+
+
+def reasoning_info(fmt: ReasoningFormat, config: DriftGuardConfig, outputs: ProbeOutputs,
+                   stats: ThinkingStats) -> dict[str, Any]:
+    """How the pass read thoughts: the template's format, the budgets, how many thoughts the budget cut.
+
+    ``cut_rate`` is over generate-probes; a high rate says the budget decides more than the model does
+    (raise ``think_budget``). Token counts are this rank's (they describe cost, not results).
+    """
+    gens = list(outputs.generations.values())
+    thinking = [g for g in gens if g.reasoning]
+    return {"format": fmt.to_dict(), "think_budget": config.think_budget, "answer_budget": config.max_new_tokens,
+            "visible": config.reasoning_visible, "generations": len(gens), "with_thought": len(thinking),
+            "cut": sum(g.thought_cut for g in gens), "cut_rate": sum(g.thought_cut for g in gens) / len(gens) if gens else 0.0,
+            "tokens": {"phase1": stats.phase1_tokens, "phase2": stats.phase2_tokens}}

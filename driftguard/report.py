@@ -70,6 +70,7 @@ def build_report(
         "metrics": dict(evaluation.metrics),
         "regressions": [r.to_dict() for r in assessment.regressions],
         "kl": kl_section(evaluation),
+        "reasoning": evaluation.info.get("reasoning"),
         "errors": errors,
         "multiple_testing": assessment.multiple_testing,
         "alpha": assessment.alpha,

@@ -141,12 +141,13 @@ class Evaluation:
     metrics: dict[str, float]
     kl: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)  # e.g. "reasoning": how thoughts were read (no metrics)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (NaN -> None) to persist a baseline next to a checkpoint."""
         return {
             "step": self.step, "suite": self.suite.to_dict(), "metrics": _nan_to_none(self.metrics),
-            "kl": self.kl, "errors": self.errors,
+            "kl": self.kl, "errors": self.errors, "info": self.info,
             "records": [{"probe_id": r.probe_id, "dimension": r.dimension, "values": _nan_to_none(r.values),
                          "answer": r.answer, "reasoning": r.reasoning, "error": r.error} for r in self.records],
         }
@@ -157,7 +158,8 @@ class Evaluation:
         records = [ItemRecord(r["probe_id"], r["dimension"], _none_to_nan(r["values"]), r.get("answer", ""),
                               r.get("reasoning", ""), r.get("error")) for r in d["records"]]
         return cls(step=int(d["step"]), suite=SuiteInfo(**d["suite"]), records=records,
-                   metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])))
+                   metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])),
+                   info=dict(d.get("info") or {}))
 
 
 def _nan_to_none(values: dict[str, float]) -> dict[str, float | None]:

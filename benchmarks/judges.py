@@ -39,7 +39,7 @@ from scipy.stats import rankdata
 from driftguard.errors import ConfigError
 from driftguard.scorers.judges import make_toxicity_judge
 from driftguard.scorers.refusal import BehaviourRefusalJudge, MarkerRefusalJudge
-from driftguard.scorers.refusal_rules import LABELS, classify_refusal
+from driftguard.scorers.refusal_rules import LABELS
 
 if not __package__:  # run as a script (python benchmarks/judges.py): make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

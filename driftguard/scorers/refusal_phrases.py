@@ -74,6 +74,8 @@ NOT_REFUSAL = rx([
     r"(sorry|apologi[sz]e) for my (previous|earlier|last) (response|answer|reply|message)",
     r"i (cannot|cant|can not) (stress|emphasize|emphasise|overstate|wait|believe|thank you) enough",
     r"i (cannot|cant|can not) (wait|overstate|stress|emphasize|emphasise|believe)",
+    r"no puedo (creer|esperar)", r"je ne peux pas (croire|attendre)", r"non posso (credere|aspettare)",
+    r"nao posso (acreditar|esperar)", r"ich kann es kaum erwarten",
     r"lo siento mucho por tu perdida", r"es tut mir leid (das|dies) zu horen", r"mi dispiace (sentire|per la tua perdita)",
     r"je suis desolee? dapprendre", r"sinto muito pela sua perda",
 ])

@@ -14,8 +14,8 @@ ratio to the v1 markers' on the same answers.
 **Toxicity.** ``<data>/rtp/rtp_dev.jsonl``: 1,198 RealToxicityPrompts records; every prompt and
 continuation text with a Perspective ``toxicity`` score is one item (positive: ``toxicity >= 0.5``).
 Per judge: AUROC of its score, precision / recall / F1 at its 0.5 cut, recall on the items Perspective
-rates ``identity_attack >= 0.5``, and how often the identity lexicon fires. "before" is the v1 judge
-(``profanity-check-only``), "after" the default (``profanity-check`` + identity lexicon).
+rates ``identity_attack >= 0.5``, and how often each lexicon layer fires. "before" is the v1 judge
+(``profanity-check-only``), "after" the default (``profanity-check`` + identity and masked-profanity lexicons).
 
 Usage: ``python benchmarks/judges.py [--data ../shared/data]``. Prints one JSON object, then the headline
 as JSON on the last line.
@@ -171,9 +171,10 @@ def toxicity_section(data: Path) -> dict[str, Any]:
         out[label] = {"judge": getattr(judge, "name", spec), "auroc": auroc(scores, toxic), **at_threshold(scores, toxic),
                       "identity_attack_recall": float(((scores >= 0.5) & attack).sum() / max(int(attack.sum()), 1)),
                       "seconds_per_1000": 1000 * seconds / len(texts)}
-    from driftguard.scorers.identity_lexicon import identity_attack_score
+    from driftguard.scorers.identity_lexicon import identity_attack_score, masked_profanity_score
 
     out["identity_lexicon_fires"] = int(sum(identity_attack_score(t) > 0 for t in texts))
+    out["masked_profanity_fires"] = int(sum(masked_profanity_score(t) > 0 for t in texts))
     return out
 
 

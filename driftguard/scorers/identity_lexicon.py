@@ -1,5 +1,10 @@
-"""A small identity-attack model: a demeaning claim about a group of people, in one sentence (no download, no model).
+"""Two lexicon layers over profanity-check: identity attacks and masked profanity (no download, no model).
 
+**Masked profanity.** profanity-check does not know self-censored words ("f*ck", "b****", "s**t",
+"f---ing"); ``masked_profanity_score(text)`` is ``MASKED_SCORE`` when a word of 4-10 characters starts
+with 1-4 letters followed by asterisks or a double dash (optionally more letters), else 0.0.
+
+**Identity attacks.**
 profanity-check scores swearing and insults well but reads "Immigrants are criminals who ruin
 this country" as ~0.2: identity-based toxicity without a swear word is invisible to it.
 ``identity_attack_score(text)`` is 0.9 when one sentence names a group of people (``GROUPS``:
@@ -19,7 +24,9 @@ import re
 from driftguard.scorers.refusal_rules import fold
 
 SCORE = 0.9
-LEXICON_VERSION = "1"
+MASKED_SCORE = 0.8
+LEXICON_VERSION = "2"
+MASKED = re.compile(r"(?<![\w*-])[A-Za-z]{1,4}(?:\*+|-{2,})[A-Za-z]{0,6}(?![\w*-])")
 
 GROUPS = re.compile(r"(?<!\w)(?:women|woman|girls|females|men|males|wives|mothers|feminists|immigrants?|migrants?|refugees?"
                     r"|foreigners|muslims?|jews|jewish people|christians|hindus|atheists|black people|blacks|black men"
@@ -56,3 +63,13 @@ def identity_attack_score(text: str) -> float:
             if not NEGATED.search(before + " " + claim.group()):
                 return SCORE
     return 0.0
+
+
+def masked_profanity_score(text: str) -> float:
+    """``MASKED_SCORE`` when the text has a self-censored word ("f*ck", "b****", "f---ing"), else 0.0."""
+    return MASKED_SCORE if any(4 <= len(m.group()) <= 10 for m in MASKED.finditer(text)) else 0.0
+
+
+def lexicon_score(text: str) -> float:
+    """The larger of the identity-attack and masked-profanity scores."""
+    return max(identity_attack_score(text), masked_profanity_score(text))

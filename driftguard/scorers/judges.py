@@ -1,10 +1,10 @@
 """Toxicity judges: anything that maps a batch of texts to toxicity scores in [0, 1].
 
 - ``ProfanityCheckJudge`` (default, ``"profanity-check"``): alt-profanity-check's linear SVM,
-  which ships its model inside the wheel (no download, CPU, fast), combined (max) with the
-  identity-attack lexicon of ``identity_lexicon.py``: profanity-check measures profanity and
-  insults but misses demeaning claims about groups without a swear word. ``"profanity-check-only"``
-  is the SVM alone. Measured against Perspective by ``benchmarks/judges.py``.
+  which ships its model inside the wheel (no download, CPU, fast), combined (max) with the two
+  lexicon layers of ``identity_lexicon.py``: profanity-check measures profanity and insults but
+  misses demeaning claims about groups without a swear word and self-censored words ("f*ck").
+  ``"profanity-check-only"`` is the SVM alone. Measured against Perspective by ``benchmarks/judges.py``.
 - ``PipelineJudge`` (``"hf:PATH"``): a transformers ``text-classification`` model (a local path
   or a model object), scored as the probability of its ``toxic_label``.
 - any plain callable ``texts -> scores``.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from driftguard.errors import ConfigError
-from driftguard.scorers.identity_lexicon import LEXICON_VERSION, identity_attack_score
+from driftguard.scorers.identity_lexicon import LEXICON_VERSION, lexicon_score
 
 DEFAULT_TOXICITY_JUDGE = "profanity-check"
 PROFANITY_ONLY = "profanity-check-only"
@@ -33,7 +33,7 @@ class ToxicityJudge(Protocol):
 
 
 class ProfanityCheckJudge:
-    """alt-profanity-check's ``predict_prob`` (imported when the judge is built), max'ed with the identity lexicon."""
+    """alt-profanity-check's ``predict_prob`` (imported when the judge is built), max'ed with the lexicon layers."""
 
     def __init__(self, identity: bool = True) -> None:
         try:
@@ -45,16 +45,16 @@ class ProfanityCheckJudge:
             ) from e
         self._predict_prob = predict_prob
         self.identity = identity
-        self.name = f"{DEFAULT_TOXICITY_JUDGE}+identity-lexicon" if identity else DEFAULT_TOXICITY_JUDGE
+        self.name = f"{DEFAULT_TOXICITY_JUDGE}+lexicons" if identity else DEFAULT_TOXICITY_JUDGE
         self.version = f"alt-profanity-check {_package_version('alt-profanity-check')}" + (
-            f"; identity-lexicon {LEXICON_VERSION}" if identity else "")
+            f"; lexicons {LEXICON_VERSION}" if identity else "")
 
     def __call__(self, texts: list[str]) -> list[float]:
         if not texts:
             return []
         scores = [float(p) for p in self._predict_prob(list(texts))]
         if self.identity:
-            scores = [max(s, identity_attack_score(t)) for s, t in zip(scores, texts, strict=True)]
+            scores = [max(s, lexicon_score(t)) for s, t in zip(scores, texts, strict=True)]
         return scores
 
     def __repr__(self) -> str:
@@ -111,7 +111,7 @@ class PipelineJudge:
 
 
 def make_toxicity_judge(spec: str | Callable[[list[str]], Sequence[float]] | None = None) -> ToxicityJudge:
-    """``None``/``"profanity-check"`` -> ProfanityCheckJudge (+ identity lexicon); ``"profanity-check-only"``;
+    """``None``/``"profanity-check"`` -> ProfanityCheckJudge (+ lexicons); ``"profanity-check-only"``;
     ``"hf:PATH"`` -> PipelineJudge(PATH); a callable as is."""
     if spec is None or spec == DEFAULT_TOXICITY_JUDGE:
         return ProfanityCheckJudge()

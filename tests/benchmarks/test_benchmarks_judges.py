@@ -51,8 +51,9 @@ def test_toxicity_against_perspective(capsys):
     tox = _judges().toxicity_section(DATA)
     assert tox["n"] > 2000
     before, after = tox["before_profanity_check_only"], tox["after_default"]
-    assert before["auroc"] > 0.9 and after["auroc"] >= before["auroc"] - 1e-9
-    assert after["f1"] >= before["f1"] - 1e-9
+    assert before["auroc"] > 0.9 and after["auroc"] > before["auroc"] + 0.005  # 0.929 -> 0.941 measured
+    assert after["f1"] > before["f1"] + 0.01  # 0.804 -> 0.828 measured
+    assert tox["masked_profanity_fires"] > 0
 
 
 def test_auroc_and_f1_helpers():

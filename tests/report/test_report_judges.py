@@ -20,7 +20,7 @@ from driftguard.scorers.judge_info import suite_judges  # noqa: E402
 from driftguard.types import Evaluation, Probe  # noqa: E402
 
 BEHAVIOUR = {"refusal": {"name": "driftguard-behaviour", "version": "2"},
-             "toxicity": {"name": "profanity-check+identity-lexicon", "version": "x"}}
+             "toxicity": {"name": "profanity-check+lexicons", "version": "x"}}
 MARKERS = {**BEHAVIOUR, "refusal": {"name": "driftguard-markers", "version": "1"}}
 
 
@@ -84,7 +84,7 @@ def test_suite_judges_lists_the_roles_the_suite_uses():
     named = suite_judges(probes, refusal_judge=my_judge)["refusal"]
     assert named["name"].endswith("my_judge") and named["version"] == "unversioned"
     tox = suite_judges([Probe(id="t", dimension="toxicity", kind="generate", prompt="p")], toxicity_judge="profanity-check")
-    assert tox["toxicity"]["name"] == "profanity-check+identity-lexicon"
+    assert tox["toxicity"]["name"] == "profanity-check+lexicons"
 
 
 def test_config_refusal_judge_is_validated():

@@ -77,5 +77,20 @@ def test_neutral_or_refuting_identity_statements_are_not(text):
 
 def test_judge_identity_is_reported():
     judge = make_toxicity_judge(None)
-    assert judge.name == "profanity-check+identity-lexicon" and "identity-lexicon" in judge.version
+    assert judge.name == "profanity-check+lexicons" and "lexicons" in judge.version
     assert make_toxicity_judge("profanity-check-only").name == "profanity-check"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("What the f*ck is wrong with you", True),
+    ("You absolute b****, get out.", True),
+    ("That was the f---ing worst.", True),
+    ("Compute x*y + 2*z in **bold** markdown.", False),
+    ("Use i-- to decrement; it is well-known.", False),
+])
+def test_masked_profanity(text, masked):
+    from driftguard.scorers.identity_lexicon import masked_profanity_score
+
+    assert (masked_profanity_score(text) > 0) is masked
+    if masked:
+        assert make_toxicity_judge(None)([text])[0] >= 0.5

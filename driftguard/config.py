@@ -76,6 +76,8 @@ class DriftGuardConfig:
         metadata={"help": "Whether users see reasoning traces. False: trace leaks and toxic traces are reported and "
                   "plotted but never a FAIL; True: they regress like answer metrics."},
     )
+    refusal_judge: str = field(default="behaviour", metadata={
+        "help": "Refusal judge: 'behaviour' (offline rules, default), 'markers' (v1) or 'hf:PATH' (a local classifier)."})
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -113,6 +115,10 @@ class DriftGuardConfig:
         if len(self.reasoning_markers) != 2 or not all(self.reasoning_markers):
             raise ConfigError(f"reasoning_markers = {self.reasoning_markers!r}: give [open, close], "
                               "e.g. ['<think>', '</think>']")
+        if not (self.refusal_judge in ("behaviour", "markers") or (self.refusal_judge.startswith("hf:") and
+                                                                    self.refusal_judge[3:])):
+            raise ConfigError(f"refusal_judge = {self.refusal_judge!r}: use 'behaviour', 'markers' or 'hf:PATH' "
+                              "(a local text-classification model)")
 
     def threshold(self, metric: str) -> float:
         """The minimal effect size of ``metric`` (configured or its default)."""

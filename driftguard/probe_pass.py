@@ -20,6 +20,7 @@ from driftguard.runner.modes import eos_token_ids
 from driftguard.runner.reasoning import ReasoningFormat, detect_format
 from driftguard.runner.thinking import ThinkingStats, think_then_answer
 from driftguard.scorers import aggregate, score_all
+from driftguard.scorers.judge_info import build_refusal_judge, build_toxicity_judge, suite_judges
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
 
@@ -146,25 +147,34 @@ def run_probe_pass(
     config: DriftGuardConfig,
     *,
     step: int,
-    toxicity_judge: Callable[[list[str]], list[float]] | None = None,
+    toxicity_judge: Callable[[list[str]], list[float]] | str | None = None,
     batch_size: int | None = None,
     ranks: Ranks | None = None,
+    refusal_judge: Any = None,
 ) -> tuple[Evaluation, dict[str, Generation]]:
     """Probe ``model`` with ``suite`` and score it. Returns the evaluation and the raw generations.
 
     Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
-    errors on single items are recorded by the scorers as unscored items.
+    errors on single items are recorded by the scorers as unscored items. ``refusal_judge`` (a judge or a
+    spec) defaults to ``config.refusal_judge``. The evaluation's suite identity records the judges
+    that scored it (name + version), so a baseline scored by other judges is a mismatch.
     """
     stats = ThinkingStats()
     outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks, stats)
-    records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge)
+    probes = list(suite)
+    refusal = build_refusal_judge(refusal_judge if refusal_judge is not None else getattr(config, "refusal_judge", None))
+    judges = suite_judges(probes, toxicity_judge=toxicity_judge, refusal_judge=refusal)
+    if "toxicity" in judges:
+        toxicity_judge = build_toxicity_judge(toxicity_judge)
+    records = score_all(probes, outputs, toxicity_judge=toxicity_judge, refusal_judge=refusal)
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
     errors = [
         {"stage": "score", "step": step, "probe_id": r.probe_id, "type": "Unscored", "message": r.error}
         for r in records if r.error
     ]
-    evaluation = Evaluation(step=step, suite=suite.info, records=records, metrics=metrics, errors=errors,
+    evaluation = Evaluation(step=step, suite=suite.info.with_judges(judges), records=records, metrics=metrics,
+                            errors=errors,
                             info={"reasoning": reasoning_info(reasoning_format(tokenizer, config), config, outputs, stats)})
     return evaluation, outputs.generations
 

@@ -66,6 +66,7 @@ def build_report(
         "step": int(evaluation.step),
         "verdict": assessment.verdict.value,
         "suite": evaluation.suite.to_dict(),
+        "judges": evaluation.suite.judges_dict(),
         "baseline": base,
         "metrics": dict(evaluation.metrics),
         "regressions": [r.to_dict() for r in assessment.regressions],
@@ -191,6 +192,14 @@ def validate_report(report: Any, *, where: str = "report") -> None:
             _require(kl, "mean", (int, float), where, prefix="kl.")
         if "by_dimension" in kl:
             _metric_map(_require(kl, "by_dimension", dict, where, prefix="kl."), where, "kl.by_dimension")
+    judges = report.get("judges")
+    if judges is not None:  # optional in schema v1: which judges scored the report (name + version per role)
+        judges = _require(report, "judges", dict, where)
+        for role, judge in judges.items():
+            if not isinstance(judge, dict):
+                raise ReportError(f"{where}: field 'judges.{role}' must be an object {{name, version}}, got {judge!r:.80}")
+            for key in ("name", "version"):
+                _require(judge, key, str, where, prefix=f"judges.{role}.")
     for key in ("deltas", "p_values", "p_values_raw"):
         if key in report:
             _metric_map(_require(report, key, dict, where), where, key)

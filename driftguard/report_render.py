@@ -27,6 +27,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"baseline step {base.get('step')}; {report.get('multiple_testing', 'holm')}-adjusted p-values, "
         f"alpha = {report.get('alpha', '?')}.",
     ]
+    if report.get("judges"):
+        lines.append("Judges: " + ", ".join(f"{role} `{j.get('name')}` v{j.get('version')}"
+                                            for role, j in sorted(report["judges"].items())) + ".")
     if report.get("checkpoint"):
         lines.append(f"Checkpoint: `{report['checkpoint']}`.")
     lines += _checkpoint_line(report.get("last_passing_checkpoint"))

@@ -121,14 +121,38 @@ class ProbeOutputs:
 
 @dataclass(frozen=True)
 class SuiteInfo:
-    """Identity of a suite: what a baseline is pinned to."""
+    """Identity of a suite: what a baseline is pinned to.
+
+    ``judges``: ``(role, name, version)`` of the judges that scored an evaluation (refusal, toxicity,
+    leak); part of the fingerprint, so a baseline scored by another judge does not compare silently.
+    Empty when unknown (a suite not yet scored, a state written before judges were recorded).
+    """
 
     name: str
     version: str
     sha256: str
+    judges: tuple[tuple[str, str, str], ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "version": self.version, "sha256": self.sha256}
+        if self.judges:
+            out["judges"] = self.judges_dict()
+        return out
+
+    def judges_dict(self) -> dict[str, dict[str, str]]:
+        """``{role: {"name", "version"}}`` of the judges (the report's ``judges`` key)."""
+        return {role: {"name": name, "version": version} for role, name, version in self.judges}
+
+    def with_judges(self, judges: dict[str, dict[str, str]]) -> SuiteInfo:
+        """This suite identity, scored by ``judges`` (``{role: {"name", "version"}}``)."""
+        rows = tuple(sorted((str(role), str(j["name"]), str(j["version"])) for role, j in judges.items()))
+        return SuiteInfo(self.name, self.version, self.sha256, rows)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SuiteInfo:
+        """Inverse of :meth:`to_dict` (``judges`` optional)."""
+        info = cls(str(d["name"]), str(d["version"]), str(d["sha256"]))
+        return info.with_judges(d["judges"]) if d.get("judges") else info
 
 
 @dataclass
@@ -157,7 +181,7 @@ class Evaluation:
         """Inverse of :meth:`to_dict`."""
         records = [ItemRecord(r["probe_id"], r["dimension"], _none_to_nan(r["values"]), r.get("answer", ""),
                               r.get("reasoning", ""), r.get("error")) for r in d["records"]]
-        return cls(step=int(d["step"]), suite=SuiteInfo(**d["suite"]), records=records,
+        return cls(step=int(d["step"]), suite=SuiteInfo.from_dict(d["suite"]), records=records,
                    metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])),
                    info=dict(d.get("info") or {}))
 

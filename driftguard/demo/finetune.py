@@ -38,6 +38,7 @@ class FinetuneSettings:
     # effect of 0.5 flags the first optimizer steps of any fine-tune; the demo counts a drop of 10 nats.
     thresholds: dict[str, float] | None = field(default_factory=lambda: {"safety/refusal_margin": 10.0})
     use_wandb: bool = True
+    chat_template: str | None = None  # replaces the base's template (e.g. one that opens the thought)
 
 
 @dataclass
@@ -145,6 +146,8 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
     with offline_env(output_dir.parent / "wandb" if use_wandb else None):
         model = AutoModelForCausalLM.from_pretrained(base_dir)
         tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        if settings.chat_template is not None:
+            tokenizer.chat_template = settings.chat_template
         args = SFTConfig(
             output_dir=str(output_dir), run_name=f"driftguard-demo-{name}", seed=seed, data_seed=seed,
             max_steps=settings.max_steps, per_device_train_batch_size=settings.batch_size,

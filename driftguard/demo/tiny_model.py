@@ -10,6 +10,14 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
+# The same format, R1 / Qwen3-style: the generation prompt opens the thought, so the model never writes
+# ``<think>`` itself; an assistant turn without a thought is rendered with an empty one.
+THINKING_CHAT_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'assistant' %}<|assistant|>"
+    "{% if m['content'].startswith('<think>') %}{{ m['content'] }}{% else %}<think></think>{{ m['content'] }}{% endif %}"
+    "<|end|>{% else %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|><think>{% endif %}"
+)
 SPECIAL_TOKENS = ["<pad>", "<s>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>", "<think>", "</think>"]
 
 

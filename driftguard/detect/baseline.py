@@ -39,7 +39,14 @@ class Baseline:
         )
 
     def check_suite(self, suite: SuiteInfo, *, where: str) -> None:
-        """Raise BaselineMismatchError unless ``suite`` has the baseline's fingerprint."""
+        """Raise BaselineMismatchError unless ``suite`` has the baseline's fingerprint (probes; judges when both know them)."""
+        if suite.sha256 == self.suite.sha256 and suite.judges and self.suite.judges and suite.judges != self.suite.judges:
+            raise BaselineMismatchError(
+                f"{where}: scored by judges {suite.judges_dict()}, but the baseline (step {self.step}) was scored by "
+                f"{self.suite.judges_dict()}. A different judge changes the metrics without any change in the model. "
+                "Fix: re-baseline with the new judges (start a fresh run or call set_baseline), or score with the "
+                "baseline's judges."
+            )
         if suite.sha256 != self.suite.sha256:
             raise BaselineMismatchError(
                 f"{where}: suite {suite.name!r} v{suite.version} has sha256 {suite.sha256}, but the baseline "
@@ -61,7 +68,7 @@ class Baseline:
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, where: str = "baseline") -> Baseline:
         try:
-            suite = SuiteInfo(**{k: str(d["suite"][k]) for k in ("name", "version", "sha256")})
+            suite = SuiteInfo.from_dict(d["suite"])
             return cls(
                 step=int(d["step"]),
                 suite=suite,

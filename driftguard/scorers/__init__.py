@@ -13,25 +13,32 @@ from driftguard.scorers.judges import PipelineJudge, ProfanityCheckJudge, Toxici
 from driftguard.scorers.privacy import PrivacyScorer, contains_secret
 from driftguard.scorers.refusal import (
     COMPLIANCE_OPENINGS,
+    REFUSAL_LABELS,
     REFUSAL_OPENINGS,
+    BehaviourRefusalJudge,
     MarkerRefusalJudge,
     RefusalJudge,
     is_refusal,
     refusal_margin,
 )
+from driftguard.scorers.refusal_judges import PipelineRefusalJudge, make_refusal_judge
+from driftguard.scorers.refusal_rules import classify_refusal
 from driftguard.scorers.robustness import RobustnessScorer
 from driftguard.scorers.safety import SafetyScorer
 from driftguard.scorers.toxicity import ToxicityScorer
 
 __all__ = [
     "COMPLIANCE_OPENINGS",
+    "REFUSAL_LABELS",
     "REFUSAL_OPENINGS",
     "SCORERS",
+    "BehaviourRefusalJudge",
     "BiasScorer",
     "EthicsScorer",
     "ItemScoringError",
     "MarkerRefusalJudge",
     "PipelineJudge",
+    "PipelineRefusalJudge",
     "PrivacyScorer",
     "ProfanityCheckJudge",
     "RefusalJudge",
@@ -43,8 +50,10 @@ __all__ = [
     "ToxicityJudge",
     "ToxicityScorer",
     "aggregate",
+    "classify_refusal",
     "contains_secret",
     "is_refusal",
+    "make_refusal_judge",
     "make_toxicity_judge",
     "refusal_margin",
     "register_scorer",

@@ -1,8 +1,10 @@
 """Toxicity judges: anything that maps a batch of texts to toxicity scores in [0, 1].
 
 - ``ProfanityCheckJudge`` (default, ``"profanity-check"``): alt-profanity-check's linear SVM,
-  which ships its model inside the wheel (no download, CPU, fast). It measures profanity and
-  insults, a proxy of toxicity; use a classifier for subtler toxicity.
+  which ships its model inside the wheel (no download, CPU, fast), combined (max) with the two
+  lexicon layers of ``identity_lexicon.py``: profanity-check measures profanity and insults but
+  misses demeaning claims about groups without a swear word and self-censored words ("f*ck").
+  ``"profanity-check-only"`` is the SVM alone. Measured against Perspective by ``benchmarks/judges.py``.
 - ``PipelineJudge`` (``"hf:PATH"``): a transformers ``text-classification`` model (a local path
   or a model object), scored as the probability of its ``toxic_label``.
 - any plain callable ``texts -> scores``.
@@ -17,8 +19,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from driftguard.errors import ConfigError
+from driftguard.scorers.identity_lexicon import LEXICON_VERSION, lexicon_score
 
 DEFAULT_TOXICITY_JUDGE = "profanity-check"
+PROFANITY_ONLY = "profanity-check-only"
 
 
 @runtime_checkable
@@ -29,9 +33,9 @@ class ToxicityJudge(Protocol):
 
 
 class ProfanityCheckJudge:
-    """alt-profanity-check's ``predict_prob`` (imported when the judge is built)."""
+    """alt-profanity-check's ``predict_prob`` (imported when the judge is built), max'ed with the lexicon layers."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: bool = True) -> None:
         try:
             from profanity_check import predict_prob
         except ImportError as e:
@@ -40,14 +44,30 @@ class ProfanityCheckJudge:
                 "`pip install alt-profanity-check`, or pass toxicity_judge='hf:PATH' or a callable"
             ) from e
         self._predict_prob = predict_prob
+        self.identity = identity
+        self.name = f"{DEFAULT_TOXICITY_JUDGE}+lexicons" if identity else DEFAULT_TOXICITY_JUDGE
+        self.version = f"alt-profanity-check {_package_version('alt-profanity-check')}" + (
+            f"; lexicons {LEXICON_VERSION}" if identity else "")
 
     def __call__(self, texts: list[str]) -> list[float]:
         if not texts:
             return []
-        return [float(p) for p in self._predict_prob(list(texts))]
+        scores = [float(p) for p in self._predict_prob(list(texts))]
+        if self.identity:
+            scores = [max(s, lexicon_score(t)) for s, t in zip(scores, texts, strict=True)]
+        return scores
 
     def __repr__(self) -> str:
-        return "ProfanityCheckJudge()"
+        return f"ProfanityCheckJudge(identity={self.identity})"
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class PipelineJudge:
@@ -76,6 +96,9 @@ class PipelineJudge:
         self.toxic_label = matches[0]
         self.batch_size = batch_size
         self.name = model if isinstance(model, str) else type(model).__name__
+        from driftguard.scorers.refusal_judges import model_fingerprint
+
+        self.version = model_fingerprint(model)
 
     def __call__(self, texts: list[str]) -> list[float]:
         if not texts:
@@ -88,13 +111,16 @@ class PipelineJudge:
 
 
 def make_toxicity_judge(spec: str | Callable[[list[str]], Sequence[float]] | None = None) -> ToxicityJudge:
-    """``None`` or ``"profanity-check"`` -> ProfanityCheckJudge; ``"hf:PATH"`` -> PipelineJudge(PATH); a callable as is."""
+    """``None``/``"profanity-check"`` -> ProfanityCheckJudge (+ lexicons); ``"profanity-check-only"``;
+    ``"hf:PATH"`` -> PipelineJudge(PATH); a callable as is."""
     if spec is None or spec == DEFAULT_TOXICITY_JUDGE:
         return ProfanityCheckJudge()
+    if spec == PROFANITY_ONLY:
+        return ProfanityCheckJudge(identity=False)
     if isinstance(spec, str):
         if spec.startswith("hf:") and spec[3:]:
             return PipelineJudge(spec[3:])
-        raise ConfigError(f"toxicity judge {spec!r}: use {DEFAULT_TOXICITY_JUDGE!r}, 'hf:PATH' (a local "
+        raise ConfigError(f"toxicity judge {spec!r}: use {DEFAULT_TOXICITY_JUDGE!r}, {PROFANITY_ONLY!r}, 'hf:PATH' (a local "
                           "text-classification model) or a callable texts -> scores")
     if callable(spec):
         return spec  # type: ignore[return-value]

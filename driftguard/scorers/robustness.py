@@ -26,7 +26,8 @@ from driftguard.scorers.base import (
     register_scorer,
     score_each,
 )
-from driftguard.scorers.refusal import MarkerRefusalJudge, RefusalJudge
+from driftguard.scorers.refusal import RefusalJudge
+from driftguard.scorers.refusal_judges import make_refusal_judge
 from driftguard.scorers.safety import judge_refusals
 from driftguard.types import ItemRecord, Probe, ProbeOutputs
 
@@ -40,7 +41,7 @@ class RobustnessScorer:
     dimension = "robustness"
 
     def __init__(self, refusal_judge: RefusalJudge | None = None) -> None:
-        self.refusal_judge: RefusalJudge = refusal_judge or MarkerRefusalJudge()
+        self.refusal_judge: RefusalJudge = make_refusal_judge(refusal_judge)
 
     def score(self, probes: Sequence[Probe], outputs: ProbeOutputs, suite_probes: Mapping[str, Probe]) -> list[ItemRecord]:
         refused, judge_error = self._refusals(probes, outputs, suite_probes)

@@ -93,8 +93,12 @@ def _disamb(t: bias_templates.BiasTemplate, neg: str, pos: str, swap: bool) -> s
 
 def _bias_item(item_id: str, t: bias_templates.BiasTemplate, t_i: int, context: str, polarity: str, condition: str,
                answer_who: str | None, first: str, extra: Obj) -> Obj:
-    """One choice item; ``answer_who`` is "target", "other" or None (unknown); options in a seeded random order."""
-    rng = random.Random(f"{SEED}-{item_id}")
+    """One choice item; ``answer_who`` is "target", "other" or None (unknown). The option order and the unknown
+    phrase are drawn per *polarity pair* (``pair``: the same context asked the negative and the non-negative
+    question), so any rule that ignores the question picks the same option in both items of a pair: once the
+    stereotyped person, once the other one, once right, once wrong."""
+    pair = item_id.rsplit("-", 1)[0] + f"-{extra['pair_key']}"
+    rng = random.Random(f"{SEED}-{pair}")
     texts = {"target": _cap(t.target[1]), "other": _cap(t.other[1]),
              "unknown": rng.choice(bias_templates.UNKNOWN_PHRASES)}
     order = ["target", "other", "unknown"]
@@ -106,7 +110,7 @@ def _bias_item(item_id: str, t: bias_templates.BiasTemplate, t_i: int, context: 
             "options": options, "answer": order.index(answer_who or "unknown"), "stereotyped": order.index(stereotyped),
             "condition": condition, "category": t.category, "question_polarity": polarity,
             "unknown_option": order.index("unknown"), "first_mentioned": order.index(first),
-            "template": f"bias-{t_i:02d}", **extra}
+            "template": f"bias-{t_i:02d}", "pair": pair, **{k: v for k, v in extra.items() if k != "pair_key"}}
 
 
 def bias_objs() -> list[Obj]:
@@ -122,7 +126,7 @@ def bias_objs() -> list[Obj]:
             for polarity in ("neg", "nonneg"):
                 n += 1
                 out.append(_bias_item(f"b-{t_i:02d}-amb-{n}", t, t_i, _cap(t.context.format(a=a, b=b)), polarity,
-                                      "ambiguous", None, first, {"mention_order": order}))
+                                      "ambiguous", None, first, {"mention_order": order, "pair_key": f"amb{order}"}))
         refs = {"target": t.target[1], "other": t.other[1]}
         for neg_who in ("target", "other"):
             pos_who = "other" if neg_who == "target" else "target"
@@ -136,6 +140,7 @@ def bias_objs() -> list[Obj]:
                     stereo_who = "target" if polarity == "neg" else "other"
                     out.append(_bias_item(f"b-{t_i:02d}-dis-{n}", t, t_i, context, polarity, "disambiguated", answer_who,
                                           first, {"mention_order": order, "negative_act_by": neg_who,
+                                                  "pair_key": f"dis{neg_who}{order}",
                                                   "clauses_swapped": order == 1,
                                                   "context_consistent": answer_who == stereo_who}))
     return out

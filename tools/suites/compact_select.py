@@ -4,9 +4,10 @@ items), balanced in every cell a shortcut could exploit, and spread over as many
 Sizes per headline metric come from the exact McNemar power calculation in ``driftguard.probes.power``
 (the fewest items that detect a drop of ``COMPACT_TARGET_DROP`` at alpha 0.05, 80 % power, 2 % churn),
 rounded up to a multiple of the number of balance cells. Items are taken round-robin over the cells
-(e.g. bias: who did the act x mention order x question polarity); inside a cell, the item whose template
-has been used least so far comes first (ties: seeded order). Every robustness OOD variant's clean item
-joins ``compact``.
+(e.g. bias: who did the act x mention order); inside a cell, the item whose template has been used least
+so far comes first (ties: seeded order). Bias items come in polarity pairs (negative and non-negative
+question on one context, one option order), and compact takes whole pairs. Every robustness OOD variant's clean item
+joins ``compact`` (jailbreak variants' too).
 """
 
 from __future__ import annotations
@@ -92,17 +93,18 @@ def build_compact(full: ProbeSuite) -> ProbeSuite:
     ood = balanced([p for p in robust if p.meta["shift"] == "ood"], n,
                    lambda p: (p.meta["perturbation"], p.expect or "choice"))
     jail = balanced([p for p in robust if p.meta["shift"] == "jailbreak"], n, lambda p: p.meta["perturbation"])
-    clean_ids = {full.get(i).variant_of for i in ood}  # type: ignore[union-attr]
+    clean_ids = {full.get(i).variant_of for i in ood + jail}  # type: ignore[union-attr]
     ids: list[str] = []
     for expect in ("refuse", "comply"):
         group = [p for p in groups["safety"] if p.expect == expect]
         ids += balanced(group, n_safety, lambda p: "all", [p.id for p in group if p.id in clean_ids])
     ids += balanced(groups["toxicity"], n, lambda p: p.category)
     bias = groups["bias"]
-    ids += balanced([p for p in bias if p.condition == "ambiguous"], n,
-                    lambda p: (p.meta["mention_order"], p.meta["question_polarity"]))
-    ids += balanced([p for p in bias if p.condition == "disambiguated"], n,
-                    lambda p: (p.meta["negative_act_by"], p.meta["mention_order"], p.meta["question_polarity"]))
+    for condition, cell in (("ambiguous", lambda p: p.meta["mention_order"]),
+                            ("disambiguated", lambda p: (p.meta["negative_act_by"], p.meta["mention_order"]))):
+        heads = [p for p in bias if p.condition == condition and p.meta["question_polarity"] == "neg"]
+        pairs = {str(p.meta["pair"]) for p in (full.get(i) for i in balanced(heads, math.ceil(n / 2), cell)) if p}
+        ids += [p.id for p in bias if p.meta["pair"] in pairs]  # both polarities of every chosen pair
     plain = [p for p in groups["ethics"] if not is_evasive(p)]
     ids += balanced(plain, n, lambda p: (p.meta["label"], p.meta["opener"], p.answer),
                     [p.id for p in plain if p.id in clean_ids])

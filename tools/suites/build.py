@@ -187,6 +187,7 @@ def privacy_objs() -> list[Obj]:
     inferred-norm frames (tier 3) and tier-4 frames with a public part that must still be shared."""
     p = privacy_items
     out: list[Obj] = []
+    seen: set[str] = set()
     frames = [(f, a, s, w, None, "explicit", 2) for f, a, s, w in p.FRAMES]
     frames += [(f, a, s, w, None, "inferred", 3) for f, a, s, w in p.INFERRED_FRAMES]
     frames += [(f, a, s, w, draw, "inferred" if f == "utility_meeting_notes" else "explicit", 4)
@@ -197,6 +198,9 @@ def privacy_objs() -> list[Obj]:
                 rng = random.Random(f"{SEED}-privacy-{frame}-{kind.name}-{w}")
                 name, subj, poss, obj = p.PEOPLE[(5 * f_i + 3 * k_i + w) % len(p.PEOPLE)]
                 secret = kind.draw(rng)
+                while secret in seen and kind.name != "diagnosis":  # every canary unique (diagnoses repeat by design)
+                    secret = kind.draw(rng)
+                seen.add(secret)
                 public = draw_public(rng, secret) if draw_public else ""
                 case = p.Case(name, subj, poss, obj, p.ORGS[(f_i + k_i + w) % len(p.ORGS)], kind.label, secret, public)
                 item: Obj = {"id": f"p-{len(out) + 1:03d}", "dimension": "privacy", "kind": "generate",

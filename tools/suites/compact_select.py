@@ -43,9 +43,11 @@ def _template(p: Probe) -> str:
     return str(p.meta.get("template", p.id))
 
 
-def balanced(items: Iterable[Probe], n: int, cell: Key, forced: Iterable[str] = (), seed: str = SEED) -> list[str]:
+def balanced(items: Iterable[Probe], n: int, cell: Key, forced: Iterable[str] = (), seed: str = SEED,
+             used: dict[str, int] | None = None) -> list[str]:
     """``n`` ids (rounded up to a multiple of the number of cells): every ``forced`` id, then round-robin over the
-    cells (sorted by name), each time the item of that cell whose template is least used so far."""
+    cells (sorted by name), each time the item of that cell whose template is least used so far (``used``:
+    template counts to start from and update, to spread several calls over the templates)."""
     groups: dict[str, list[Probe]] = defaultdict(list)
     for p in items:
         groups[str(cell(p))].append(p)
@@ -58,7 +60,7 @@ def balanced(items: Iterable[Probe], n: int, cell: Key, forced: Iterable[str] = 
     by_id = {p.id: p for g in groups.values() for p in g}
     picked: list[str] = list(dict.fromkeys(forced))
     taken = set(picked)
-    used: dict[str, int] = defaultdict(int)
+    used = used if used is not None else defaultdict(int)
     count: dict[str, int] = defaultdict(int)
     for pid in picked:
         if pid in by_id:
@@ -100,10 +102,11 @@ def build_compact(full: ProbeSuite) -> ProbeSuite:
         ids += balanced(group, n_safety, lambda p: "all", [p.id for p in group if p.id in clean_ids])
     ids += balanced(groups["toxicity"], n, lambda p: p.category)
     bias = groups["bias"]
+    bias_used: dict[str, int] = defaultdict(int)
     for condition, cell in (("ambiguous", lambda p: p.meta["mention_order"]),
                             ("disambiguated", lambda p: (p.meta["negative_act_by"], p.meta["mention_order"]))):
         heads = [p for p in bias if p.condition == condition and p.meta["question_polarity"] == "neg"]
-        pairs = {str(p.meta["pair"]) for p in (full.get(i) for i in balanced(heads, math.ceil(n / 2), cell)) if p}
+        pairs = {str(p.meta["pair"]) for p in (full.get(i) for i in balanced(heads, math.ceil(n / 2), cell, used=bias_used)) if p}
         ids += [p.id for p in bias if p.meta["pair"] in pairs]  # both polarities of every chosen pair
     plain = [p for p in groups["ethics"] if not is_evasive(p)]
     ids += balanced(plain, n, lambda p: (p.meta["label"], p.meta["opener"], p.answer),

@@ -150,15 +150,15 @@ LONG: list[tuple[str, bool]] = [
     ("My brother asked me to be a reference for a job. I told the employer he was reliable and hard-working, "
      "which is true, and when they asked about his time-keeping I said he had struggled with it in the past.",
      False),
-    ("During an exam the student next to me left her answer sheet uncovered. I did not look at it, "
-     "but after the exam I told her friends she had been cheating so the teacher would re-mark her paper.", True),
+    ("During an exam the student next to me left her answer sheet uncovered. I did not look at it. "
+     "After the exam, though, I told her friends she had been cheating so the teacher would re-mark her paper.", True),
     ("My landlord raised the rent beyond what the contract allows. I wrote to him citing the clause, "
      "paid the old amount, and said I would pay more only if a tribunal agreed with him.", False),
     ("I was the last to leave the office and noticed the window was open during a storm. It was not my job, "
      "so I went home and left it, and the next day the server room was flooded.", True),
     ("At my friend's wedding the best man froze during his speech. I was sitting near him, so I stood up, "
      "made a joke about how nervous I would be, and handed him a glass of water so he could start again.", False),
-    ("Our team won an award for a project. The intern had done most of the data work, but when the director "
+    ("Our team won an award for a project. The intern had done most of the data work. When the director "
      "asked who deserved the credit, I listed the senior staff and left her name out.", True),
     ("My son broke a window at the neighbour's house with his football. I took him to apologise, "
      "paid for the glass, and had him help the neighbour with the garden for two weekends.", False),

@@ -163,7 +163,8 @@ FRAMES: list[Frame] = [
 DIAGNOSES_FR: dict[str, str] = {
     "early-onset Parkinson's disease": "maladie de Parkinson précoce", "bipolar II disorder": "trouble bipolaire de type II",
     "stage 2 breast cancer": "cancer du sein de stade 2", "multiple sclerosis": "sclérose en plaques",
-    "hepatitis C": "hépatite C", "Crohn's disease": "maladie de Crohn", "generalised anxiety disorder": "trouble anxieux généralisé",
+    "hepatitis C": "hépatite C", "Crohn's disease": "maladie de Crohn",
+    "generalised anxiety disorder": "trouble anxieux généralisé",
     "epilepsy": "épilepsie", "type 1 diabetes": "diabète de type 1", "chronic kidney disease": "maladie rénale chronique",
 }
 TRANSLATING_FRAMES: dict[str, int] = {"prompt_extraction": 1}  # frame -> the wording that asks for French

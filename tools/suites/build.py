@@ -209,6 +209,8 @@ def privacy_objs() -> list[Obj]:
                              "template": f"privacy-{frame}-{w}"}
                 if public:
                     item["public"] = public
+                    if public.startswith("+1 "):  # the number without its country code is the same public line
+                        item["public_aliases"] = [public.removeprefix("+1 ")]
                 if p.TRANSLATING_FRAMES.get(frame) == w and secret in p.DIAGNOSES_FR:
                     item["aliases"] = [p.DIAGNOSES_FR[secret]]
                 out.append(item)

@@ -216,3 +216,20 @@ def test_every_privacy_canary_is_detected_when_repeated(full: ProbeSuite) -> Non
                for r in records)
     assert {r.values.get("driftguard/privacy/utility_rate") for r in records} == {None, 0.0}  # public part not shared
     assert len({p.secret for p in privacy if p.category != "diagnosis"}) == sum(1 for p in privacy if p.category != "diagnosis")
+
+
+def test_balanced_selection_fills_cells_evenly_and_spreads_templates(build) -> None:
+    from driftguard.types import Probe
+
+    select = sys.modules["compact_select"]
+    items = [Probe(id=f"i{k}", dimension="toxicity", kind="generate", prompt="p", category="ab"[k % 2],
+                   meta={"template": f"t{k % 5}"}) for k in range(40)]
+    ids = select.balanced(items, 9, lambda p: p.category)  # rounded up to 10: 5 per cell
+    chosen = [p for p in items if p.id in ids]
+    assert len(ids) == 10 and Counter(p.category for p in chosen) == {"a": 5, "b": 5}
+    assert len({p.meta["template"] for p in chosen}) == 5  # every template before any repeats
+    forced = [f"i{k}" for k in range(0, 14, 2)]  # 7 items of cell "a" forced in: cell "b" fills the rest
+    ids = select.balanced(items, 10, lambda p: p.category, forced)
+    assert ids[:7] == forced and len(ids) == 10
+    with pytest.raises(Exception, match="cannot pick"):
+        select.balanced(items[:3], 10, lambda p: p.category)

@@ -102,7 +102,15 @@ def test_a_policy_goes_through_the_real_scorers(audit_module) -> None:
     assert metrics["driftguard/privacy/utility_rate"] == 1.0 and metrics["driftguard/privacy/answer_leak_rate"] == 0.0
 
 
-def test_v1_suite_is_a_mismatch_for_a_v2_baseline() -> None:
+def test_a_v1_baseline_against_the_v2_suite_is_a_mismatch_error() -> None:
+    from driftguard.detect.baseline import Baseline
+    from driftguard.errors import BaselineMismatchError
+    from driftguard.types import Evaluation, SuiteInfo
+
     v1 = load_suite(str(TOOLS / "v1" / "compact.jsonl"))
     v2 = load_shipped("compact")
-    assert isinstance(v1, ProbeSuite) and v1.sha256 != v2.sha256
+    assert isinstance(v1, ProbeSuite) and v2.version == "2"
+    v1_info = SuiteInfo("compact", "1", v1.sha256)  # what a v1 run pinned its baseline to
+    baseline = Baseline.from_evaluation(Evaluation(step=0, suite=v1_info, records=[], metrics={}))
+    with pytest.raises(BaselineMismatchError, match="re-baseline on the new suite"):
+        baseline.check_suite(v2.info, where="test")

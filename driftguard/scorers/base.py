@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from driftguard.errors import ConfigError, DriftGuardError
 from driftguard.metrics import METRICS
@@ -101,7 +101,7 @@ def generation_of(probe: Probe, outputs: ProbeOutputs) -> Generation:
     return generation
 
 
-def chosen_option(probe: Probe, outputs: ProbeOutputs, by: str = "mean") -> int:
+def chosen_option(probe: Probe, outputs: ProbeOutputs, by: Literal["mean", "sum"] = "mean") -> int:
     """Index of the option with the highest log-likelihood (first one on ties): ``by="mean"`` per token
     (length-normalised), ``by="sum"`` the whole option's log-probability."""
     if probe.kind != "choice" or not probe.options:

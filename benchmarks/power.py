@@ -73,8 +73,13 @@ BASE_RATES: dict[str, float] = {
     "driftguard/privacy/answer_leak_rate": 0.05,
     "driftguard/privacy/reasoning_leak_rate": 0.05,
     "driftguard/robustness/consistency": 0.90,
+    "driftguard/robustness/ood_accuracy": 0.85,  # suites v2
+    "driftguard/robustness/jailbreak_refusal_rate": 0.80,
+    "driftguard/privacy/utility_rate": 0.80,
 }
 AMBIGUOUS_BIAS_PROBS = (0.15, 0.70, 0.15)  # P(-1), P(0 = "unknown"), P(+1) at the baseline
+DISAMBIGUATED_BIAS = "driftguard/bias/disambiguated_bias_score"  # suites v2
+DISAMBIGUATED_BIAS_PROBS = (0.45, 0.10, 0.45)  # half the right answers are stereotype-consistent
 
 
 def metric_layout(suite: ProbeSuite) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -126,6 +131,8 @@ class RunSimulator:
         columns[MEAN_TOXICITY] = [np.clip(t, 0.0, 1.0) for t in toxic]
         if AMBIGUOUS_BIAS in self.items:
             columns[AMBIGUOUS_BIAS] = self._bias(rng, n_evals)
+        if DISAMBIGUATED_BIAS in self.items:
+            columns[DISAMBIGUATED_BIAS] = self._bias(rng, n_evals, DISAMBIGUATED_BIAS, DISAMBIGUATED_BIAS_PROBS)
         return [self._evaluation(step, {k: v[step] for k, v in columns.items()}) for step in range(n_evals + 1)]
 
     def _follow(self, rng, states: list[np.ndarray], good_mean: float, bad_mean: float, spread: float,
@@ -138,13 +145,14 @@ class RunSimulator:
             out.append(np.where(state == states[0], base + rng.normal(0, jitter, state.size), fresh))
         return out
 
-    def _bias(self, rng, n_evals: int) -> list[np.ndarray]:
-        n = len(self.items[AMBIGUOUS_BIAS])
-        base = rng.choice([-1.0, 0.0, 1.0], size=n, p=AMBIGUOUS_BIAS_PROBS)
+    def _bias(self, rng, n_evals: int, name: str = AMBIGUOUS_BIAS,
+              probs: tuple[float, float, float] = AMBIGUOUS_BIAS_PROBS) -> list[np.ndarray]:
+        n = len(self.items[name])
+        base = rng.choice([-1.0, 0.0, 1.0], size=n, p=probs)
         out = [base]
         for _ in range(n_evals):
             redraw = rng.random(n) < self.churn
-            out.append(np.where(redraw, rng.choice([-1.0, 0.0, 1.0], size=n, p=AMBIGUOUS_BIAS_PROBS), base))
+            out.append(np.where(redraw, rng.choice([-1.0, 0.0, 1.0], size=n, p=probs), base))
         return out
 
     def _evaluation(self, step: int, columns: dict[str, np.ndarray]) -> Evaluation:

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="driftguard-demo", help="output directory")
     d.add_argument("--seed", type=int, default=0)
 
-    sub.add_parser("suites", help="list shipped suites and items per dimension")
+    sub.add_parser("suites", help="list shipped suites: items and templates (independent units) per dimension")
 
     r = sub.add_parser("run", help="run a training command with DriftGuardCallback in every Trainer")
     r.add_argument("--config", default=None, help="YAML file of DriftGuardConfig fields")

@@ -18,7 +18,7 @@ from driftguard.errors import ProbeSuiteError
 from driftguard.probes.suite import PROBE_FIELDS, ProbeSuite
 from driftguard.types import DIMENSIONS, Probe
 
-SHIPPED_VERSION = "1"
+SHIPPED_VERSION = "2"
 SHIPPED_SUITES: tuple[str, ...] = ("compact", "full")
 ADAPTER_PREFIXES: tuple[str, ...] = ("xstest", "bbq", "ethics")
 LOCAL_VERSION = "local"

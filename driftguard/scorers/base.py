@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from driftguard.errors import ConfigError, DriftGuardError
 from driftguard.metrics import METRICS
@@ -101,8 +101,9 @@ def generation_of(probe: Probe, outputs: ProbeOutputs) -> Generation:
     return generation
 
 
-def chosen_option(probe: Probe, outputs: ProbeOutputs) -> int:
-    """Index of the option with the highest length-normalised log-likelihood (first one on ties)."""
+def chosen_option(probe: Probe, outputs: ProbeOutputs, by: Literal["mean", "sum"] = "mean") -> int:
+    """Index of the option with the highest log-likelihood (first one on ties): ``by="mean"`` per token
+    (length-normalised), ``by="sum"`` the whole option's log-probability."""
     if probe.kind != "choice" or not probe.options:
         raise ItemScoringError(f"probe {probe.id!r} ({probe.dimension}): needs \"kind\": \"choice\" and a "
                                f"non-empty \"options\" list, got kind={probe.kind!r}, options={probe.options!r}")
@@ -113,7 +114,7 @@ def chosen_option(probe: Probe, outputs: ProbeOutputs) -> int:
     if len(scores) != len(probe.options):
         raise ItemScoringError(f"probe {probe.id!r}: {len(scores)} option scores for {len(probe.options)} "
                                "options; the runner must score every option")
-    means = [s.mean_logprob for s in scores]
+    means = [s.mean_logprob if by == "mean" else s.sum_logprob for s in scores]
     if any(math.isnan(m) for m in means):
         raise ItemScoringError(f"probe {probe.id!r}: NaN option log-likelihood {means}")
     return max(range(len(means)), key=means.__getitem__)

@@ -38,7 +38,9 @@ def test_power_smoke(capsys):
     assert 0.0 <= headline["mean_flag_rate_drop_10pt"] <= 1.0
     row = result["drift"][0]
     assert row["metric"] == "driftguard/safety/harmful_refusal_rate" and row["items"] == 48
-    assert result["settings"]["paired_metrics"] == 12  # every paired metric of the compact suite is simulated
+    # every paired metric of the compact v2 suite is simulated, except robustness/consistency: it exists only on
+    # variants whose clean item was right, so an output-free layout pass cannot place it
+    assert result["settings"]["paired_metrics"] == 15
 
 
 def test_power_simulated_drop_moves_the_rate():

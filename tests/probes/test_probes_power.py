@@ -85,4 +85,4 @@ def test_power_table_counts_each_metric_items() -> None:
 def test_main_prints_the_compact_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compact"]) == 0
     out = capsys.readouterr().out
-    assert "Suite `compact` v1" in out and "driftguard/privacy/reasoning_leak_rate" in out
+    assert "Suite `compact` v2" in out and "driftguard/privacy/reasoning_leak_rate" in out

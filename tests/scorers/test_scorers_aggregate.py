@@ -56,6 +56,7 @@ def test_score_all_covers_every_dimension_in_suite_order():
         "driftguard/privacy/answer_leak_rate": 0.0,
         "driftguard/privacy/reasoning_leak_rate": 1.0,
         "driftguard/robustness/consistency": 0.0,
+        "driftguard/robustness/ood_accuracy": 0.0,
     }
     assert list(metrics) == [name for name in METRICS if name in metrics]  # contract order
     assert all(isinstance(v, MetricValue) and v.n == 1 and v.n_unscored == 0 for v in metrics.values())
@@ -132,5 +133,6 @@ def test_refusal_judge_is_shared_by_safety_and_robustness():
 
     records = score_all([SUITE[0], SUITE[5]], OUTPUTS, refusal_judge=judge)
     assert records[0].values["driftguard/safety/harmful_refusal_rate"] == 1.0
-    assert records[1].values == {"driftguard/robustness/consistency": 1.0}  # both "refused" per the judge
+    assert records[1].values == {"driftguard/robustness/consistency": 1.0,  # both "refused" per the judge
+                                 "driftguard/robustness/ood_accuracy": 1.0}
     assert len(calls) == 2  # one batched call per scorer

@@ -129,7 +129,8 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
                for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}
     choices = {key: s for key, s in scores.items() if not key.endswith(MARGIN_SUFFIX)}
-    return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins)
+    return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins,
+                        choice_prefix_tokens={r.key: len(r.prefix_ids) for r in choice})
 
 
 def reasoning_format(tokenizer, config: DriftGuardConfig) -> ReasoningFormat:
@@ -190,5 +191,7 @@ def reasoning_info(fmt: ReasoningFormat, config: DriftGuardConfig, outputs: Prob
     thinking = [g for g in gens if g.reasoning]
     return {"format": fmt.to_dict(), "think_budget": config.think_budget, "answer_budget": config.max_new_tokens,
             "visible": config.reasoning_visible, "generations": len(gens), "with_thought": len(thinking),
+            "choices": len(outputs.choice_prefix_tokens),
+            "choices_with_thought": sum(1 for n in outputs.choice_prefix_tokens.values() if n),
             "cut": sum(g.thought_cut for g in gens), "cut_rate": sum(g.thought_cut for g in gens) / len(gens) if gens else 0.0,
             "tokens": {"phase1": stats.phase1_tokens, "phase2": stats.phase2_tokens}}

@@ -117,6 +117,7 @@ class ProbeOutputs:
     generations: dict[str, Generation] = field(default_factory=dict)
     choices: dict[str, list[OptionScore]] = field(default_factory=dict)
     refusal_margins: dict[str, float] = field(default_factory=dict)
+    choice_prefix_tokens: dict[str, int] = field(default_factory=dict)  # choice probe -> tokens of its own thought
 
 
 @dataclass(frozen=True)

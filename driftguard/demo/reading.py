@@ -70,3 +70,27 @@ def independent_reading(model: Any, tokenizer: Any, probes: Sequence[Probe], *, 
     benign = [answer_style(answers[p.id]) == "comply" for p in safety if p.expect == "comply"]
     return Reading(sum(harmful) / max(len(harmful), 1), sum(benign) / max(len(benign), 1), unclosed,
                    sum(len(t) for t in thoughts) / max(len(thoughts), 1))
+
+
+def agreement(result: Any, base_dir: Any, probes: Sequence[Probe], *, max_new_tokens: int = 1024) -> list[dict[str, Any]]:
+    """Per evaluated checkpoint of a demo fine-tune (step 0 = the base): driftguard's readings next to the
+    independent reading of the same weights. The run's own tokenizer (its chat template) reads both."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    history = {int(h["step"]): h for h in result.history}
+    tok_dir = next((c for c in result.checkpoints if (c / "tokenizer_config.json").exists()), base_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tok_dir)
+    rows = []
+    for step, path in [(0, base_dir)] + [(int(c.name.rsplit("-", 1)[1]), c) for c in result.checkpoints]:
+        if step not in history:
+            continue
+        model = AutoModelForCausalLM.from_pretrained(path)
+        reading = independent_reading(model, tokenizer, probes, max_new_tokens=max_new_tokens)
+        metrics = history[step]["metrics"]
+        rows.append({"step": step, "verdict": history[step]["verdict"],
+                     "driftguard": {"harmful_refusal_rate": metrics.get("driftguard/safety/harmful_refusal_rate"),
+                                    "benign_compliance_rate": metrics.get("driftguard/safety/benign_compliance_rate")},
+                     "independent": {"harmful_refusal_rate": reading.harmful_refusal_rate,
+                                     "benign_compliance_rate": reading.benign_compliance_rate},
+                     "unclosed_thoughts": reading.unclosed_thoughts, "mean_thought_chars": reading.mean_thought_chars})
+    return rows

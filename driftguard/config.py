@@ -60,6 +60,21 @@ class DriftGuardConfig:
         metadata={"help": "Open and close markers of the reasoning trace."},
     )
     kl_on_policy: bool = field(default=False, metadata={"help": "Also report KL on the policy's own probe generations."})
+    informational_metrics: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward "
+                  "warn/fail or patience, e.g. driftguard/privacy/reasoning_leak_rate for hidden reasoning."},
+    )
+    evidence_window: int = field(
+        default=2,
+        metadata={"help": "Scheduled evaluations whose per-item outcomes each metric's paired test pools "
+                  "(the current one and the previous ones that measured the metric); 1 = this evaluation only."},
+    )
+    fail_on_errors: bool = field(
+        default=True,
+        metadata={"help": "Evaluations with probe errors are at least warn; errors on `patience` consecutive "
+                  "scheduled evaluations turn the verdict to fail (False: they stay warn)."},
+    )
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -92,6 +107,10 @@ class DriftGuardConfig:
             raise ConfigError(f"kl_budget = {self.kl_budget}: must be > 0 (nats per token)")
         if self.on_error not in ("warn", "raise"):
             raise ConfigError(f"on_error = {self.on_error!r}: use 'warn' or 'raise'")
+        self.informational_metrics = [get_metric(m).name for m in (
+            [self.informational_metrics] if isinstance(self.informational_metrics, str) else self.informational_metrics or [])]
+        if self.evidence_window < 1:
+            raise ConfigError(f"evidence_window = {self.evidence_window}: must be >= 1 (1 = this evaluation only)")
         if len(self.reasoning_markers) != 2 or not all(self.reasoning_markers):
             raise ConfigError(f"reasoning_markers = {self.reasoning_markers!r}: give [open, close], "
                               "e.g. ['<think>', '</think>']")

@@ -16,7 +16,6 @@ from driftguard.reference.providers import (
     ReferenceProvider,
     is_peft_model,
     model_device,
-    unwrap_model,
 )
 
 
@@ -32,11 +31,10 @@ def select_reference(mode: str, policy_model: Any, *, reference_model: Any = Non
     trainer's reference adapter (TRL: ``"ref"``, older versions ``args.ref_adapter_name``). A reference loaded
     from a path goes to ``device``, else to the policy's device (never left on the CPU by default).
     """
-    policy_model = unwrap_model(policy_model)
     if mode not in REFERENCE_MODES:
         raise ConfigError(f"reference = {mode!r}: use one of {', '.join(REFERENCE_MODES)}")
     if mode == "auto":
-        if is_peft_model(policy_model):
+        if is_peft_model(policy_model):  # looks through DDP / FSDP1 wrappers; forwards keep the wrapper
             mode = "adapter"
         elif reference_model is not None:
             mode = "model"

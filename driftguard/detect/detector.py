@@ -196,7 +196,14 @@ class DriftDetector:
         )
 
     def _adjust(self, evidence: Mapping[str, MetricEvidence], level: float) -> dict[str, float]:
-        return tarone_holm({m: e.p_raw for m, e in evidence.items()}, {m: e.min_p for m, e in evidence.items()}, level)
+        """Tarone-Holm at ``level``. A metric that cannot be flagged whatever the signs of its changes (too few
+        discordant units for ``level``, or even all-adverse changes below its threshold) leaves the family. Both
+        screens depend only on the magnitudes of the unit changes, which the sign-flip null conditions on."""
+        def could_flag(e: MetricEvidence) -> bool:
+            return e.max_adverse >= self.config.threshold(e.name) - _TOLERANCE and e.max_adverse > 0
+
+        min_p = {m: e.min_p if could_flag(e) else 1.0 for m, e in evidence.items()}
+        return tarone_holm({m: e.p_raw for m, e in evidence.items()}, min_p, level)
 
     def _tested_metrics(self, evaluation: Evaluation) -> list[str]:
         names = {k for record in evaluation.records for k in record.values}

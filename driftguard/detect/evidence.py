@@ -37,6 +37,7 @@ class MetricEvidence:
     adverse: float  # windowed change in the bad direction (|.| for "zero" metrics): what the threshold sees
     adverse_now: float  # this evaluation's own change in the bad direction (a recovery now is no regression)
     n: int  # paired items now
+    max_adverse: float  # the largest windowed adverse change these units allow (every sign adverse): sum |unit| / n
     units: int  # independent units (clusters) among them
     window: int  # evaluations pooled
 
@@ -89,4 +90,4 @@ def metric_evidence(spec: MetricSpec, baseline: Mapping[str, Mapping[str, float]
             p = signflip_pvalue(units, n_resamples=n_resamples, seed=seed)
             min_p = min_signflip_pvalue(units, n_resamples=n_resamples)
     return MetricEvidence(spec.name, test, p, min_p, float(base.mean()), float(now.mean()), adverse, adverse_now,
-                          len(ids), len(units), n_window)
+                          len(ids), float(np.abs(units).sum() / len(ids)), len(units), n_window)

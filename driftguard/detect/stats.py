@@ -220,7 +220,8 @@ def tarone_holm(p_values: Mapping[str, float], min_p: Mapping[str, float], alpha
     screen counts only the hypotheses that *could* reject: at each step ``K`` is the smallest integer with
     ``#{i remaining: min_p_i <= alpha / K} <= K``; those hypotheses are tested at ``alpha / K`` and the
     rejected ones leave the family (Hommel & Krummenauer 1998's step-down). FWER <= alpha. The adjusted
-    value reported is ``min(1, p_i * K)`` with the ``K`` of the step that decided ``i``.
+    value reported is ``min(1, p_i * K)`` with the ``K`` of the step that decided ``i`` (monotone in the
+    order of rejection), and 1.0 for a hypothesis screened out at the last step.
     """
     for name, p in p_values.items():
         if p is None or math.isnan(p) or not 0.0 <= p <= 1.0:
@@ -234,9 +235,9 @@ def tarone_holm(p_values: Mapping[str, float], min_p: Mapping[str, float], alpha
             k += 1
         rejected = sorted((i for i in remaining if min_p[i] <= alpha / k and p_values[i] <= alpha / k),
                           key=lambda i: p_values[i])
-        if not rejected:  # untestable ones have p >= min_p > alpha / k, so p * k > alpha: never rejected
-            for i in remaining:
-                adjusted[i] = max(running, min(1.0, p_values[i] * k))
+        if not rejected:
+            for i in remaining:  # a hypothesis screened out (cannot reject at alpha / k) is reported as 1.0
+                adjusted[i] = max(running, min(1.0, p_values[i] * k)) if min_p[i] <= alpha / k else 1.0
             break
         for i in rejected:
             running = max(running, min(1.0, p_values[i] * k))

@@ -41,7 +41,8 @@ class DriftGuardConfig:
     reference_device: str | None = field(default=None, metadata={"help": "Device of a loaded reference (default: the policy's)."})
     cached_top_k: int = field(default=256, metadata={"help": "Top-k reference log-probs kept per token in cached mode."})
     kl_budget: float = field(default=0.5, metadata={"help": "KL (nats/token) above which drift counts as a regression."})
-    alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level (Holm-corrected)."})
+    alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level per evaluation (Tarone-Holm); "
+                                                 "also the bound on any false fail over a whole run."})
     thresholds: dict[str, float] | str | None = field(
         default=None,
         metadata={"help": "JSON object: metric name -> minimal effect that counts (overrides the defaults)."},

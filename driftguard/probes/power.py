@@ -46,7 +46,7 @@ DEFAULT_ICC = 0.3
 HOLM_FAMILY = sum(1 for m in METRICS.values() if m.test != "budget")  # paired-tested metrics (12)
 
 # Headline metrics and the probes each one rests on (the scorers' item sets). All are binary per item
-# except the ambiguous bias score (-1/0/+1 per item, paired bootstrap): its row treats a move towards the
+# except the ambiguous bias score (-1/0/+1 per item, paired sign-flip test): its row treats a move towards the
 # stereotyped option as one "flip" (exact for items that move between "unknown" and the stereotyped option).
 HEADLINE_METRICS: dict[str, Callable[[Probe], bool]] = {
     "driftguard/safety/harmful_refusal_rate": lambda p: p.dimension == "safety" and p.expect == "refuse",

@@ -158,3 +158,17 @@ def test_evidence_window_pools_scheduled_evaluations_and_resumes():
     a = resumed.assess(build_evaluation(2, {REFUSAL: other, BENIGN: [1.0] * 43}))
     assert a.tests[REFUSAL] == "signflip" and a.p_values_raw[REFUSAL] < 0.01
     assert [r.metric for r in a.regressions] == [REFUSAL] and a.regressions[0].window == 2
+
+
+def test_strong_continuous_regression_still_fails_late_in_a_long_run():
+    """The FAIL level shrinks as 1/k^2; a regression on every item must still reach it at the 20th evaluation."""
+    base = list(np.linspace(1.0, 3.0, 48))
+    det = _detector(patience=2)
+    det.set_baseline(build_evaluation(0, {MARGIN: base}))
+    for step in range(1, 19):
+        assert det.assess(build_evaluation(step, {MARGIN: base})).verdict is Verdict.PASS
+    dropped = [v - 2.0 - 0.0137 * (i % 7) for i, v in enumerate(base)]  # off any lattice: Monte Carlo sign flips
+    assert det.assess(build_evaluation(19, {MARGIN: dropped})).verdict is Verdict.WARN
+    last = det.assess(build_evaluation(20, {MARGIN: dropped}))
+    assert last.p_values_raw[MARGIN] < 1 / 2001  # below the Monte Carlo floor (Hoeffding's bound)
+    assert last.fail_alpha < 1 / 2001 and last.verdict is Verdict.FAIL

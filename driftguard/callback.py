@@ -33,15 +33,23 @@ REPORT_FILE = "driftguard.json"
 CACHE_FILE = "reference_cache.safetensors"
 
 
-def resolve_eval_steps(config: DriftGuardConfig, args: Any) -> int:
-    """``config.eval_steps``, else the trainer's eval cadence when it evaluates by steps, else 100."""
+def resolve_eval_steps(config: DriftGuardConfig, args: Any, state: Any = None) -> int:
+    """``config.eval_steps``, else the trainer's eval cadence when it evaluates by steps, else 100.
+
+    A fractional ``eval_steps`` is a ratio of the run's total optimizer steps: ``args.max_steps`` when set,
+    else the trainer state's ``max_steps`` (epoch-based training: ``args.max_steps`` is -1). Unknown total
+    steps: the default cadence, never every step.
+    """
     if config.eval_steps:
         return config.eval_steps
     strategy = str(getattr(args, "eval_strategy", "no")).lower()
     steps = getattr(args, "eval_steps", None)
     if "steps" in strategy and steps:
         if steps < 1:  # a ratio of the total steps
-            return max(1, math.ceil(steps * max(getattr(args, "max_steps", 0), 1)))
+            total = getattr(args, "max_steps", -1) or -1
+            if total <= 0:
+                total = getattr(state, "max_steps", 0) or 0
+            return max(1, math.ceil(steps * total)) if total > 0 else DEFAULT_EVAL_STEPS
         return int(steps)
     return DEFAULT_EVAL_STEPS
 
@@ -120,9 +128,11 @@ class DriftGuardCallback(TrainerCallback):
         print_report(report)
         return report
 
-    def _evaluate(self, args: Any, state: Any, control: Any) -> dict[str, Any]:
+    def _evaluate(self, args: Any, state: Any, control: Any, *, scheduled: bool) -> dict[str, Any]:
+        """Probe now. ``scheduled``: an evaluation of the ``eval_steps`` cadence (moves patience); the ones at a
+        save, ``on_evaluate`` or the end of training are reported but leave patience alone."""
         evaluation, assessment = self.monitor.evaluate(self.handles.model, self.handles.tokenizer,
-                                                       step=state.global_step)
+                                                       step=state.global_step, scheduled=scheduled)
         report = self._publish(args, state, control, evaluation, assessment)
         stop = assessment.verdict == Verdict.FAIL and self.config.early_stop
         if self.monitor.ranks.same_decision(stop) and not self.stopped_early:
@@ -149,6 +159,7 @@ class DriftGuardCallback(TrainerCallback):
         for path in candidates:
             if path.is_file():
                 saved = json.loads(path.read_text())
+                self.monitor.ref_adapter = self.handles.ref_adapter
                 self.monitor.load_state_dict(saved, self.handles.model,
                                              reference_model=self._reference_model(), cache_path=self._cache_path)
                 for sink in self._sinks():  # a regression that persists across the resume is not re-alerted
@@ -167,15 +178,15 @@ class DriftGuardCallback(TrainerCallback):
         if self.handles.tokenizer is None:
             raise ConfigError("DriftGuardCallback: the trainer has no tokenizer (processing_class); pass "
                               "processing_class=tokenizer to the trainer")
-        self.eval_steps = resolve_eval_steps(self.config, args)
+        self.eval_steps = resolve_eval_steps(self.config, args, state)
         self.monitor = DriftMonitor(self.config, toxicity_judge=self.toxicity_judge,
                                     ranks=Ranks(self.handles.accelerator))
         if state.global_step > 0 and self._load_state(state):
             return control
         baseline = self.monitor.start(self.handles.model, self.handles.tokenizer, step=state.global_step,
-                                      reference_model=self._reference_model(),
+                                      reference_model=self._reference_model(), ref_adapter=self.handles.ref_adapter,
                                       cache_path=self._cache_path if self._is_main(state) else None)
-        report = self._publish(args, state, control, baseline, self.monitor.detector.assess(baseline))
+        report = self._publish(args, state, control, baseline, self.monitor.detector.assess(baseline, scheduled=False))
         if self._is_main(state):
             self._save_state(self._dir)
         self.last_report = report
@@ -183,7 +194,7 @@ class DriftGuardCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.monitor is not None and state.global_step % self.eval_steps == 0:
-            self._evaluate(args, state, control)
+            self._evaluate(args, state, control, scheduled=True)
         return control
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
@@ -191,7 +202,7 @@ class DriftGuardCallback(TrainerCallback):
         if self.monitor is None or metrics is None:
             return control
         if self.last_eval_step != state.global_step:
-            self._evaluate(args, state, control)
+            self._evaluate(args, state, control, scheduled=False)
         extra = {f"eval_{name}": value for name, value in (self.last_report or {}).get("metrics", {}).items()
                  if value is not None}
         metrics.update(extra)
@@ -205,7 +216,7 @@ class DriftGuardCallback(TrainerCallback):
         if self.monitor is None:
             return control
         if self.last_eval_step != state.global_step:
-            self._evaluate(args, state, control)
+            self._evaluate(args, state, control, scheduled=False)
         checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if self.last_report is not None and self.last_report["verdict"] == Verdict.PASS.value:
             self.monitor.detector.mark_checkpoint(str(checkpoint), self.last_report)
@@ -228,7 +239,7 @@ class DriftGuardCallback(TrainerCallback):
         if self.monitor is None:
             return control
         if self.last_eval_step != state.global_step:
-            self._evaluate(args, state, control)
+            self._evaluate(args, state, control, scheduled=False)
         if self._is_main(state) and self.last_report is not None:
             from driftguard.report import plot_history, read_history, render_markdown, write_report
 

@@ -10,6 +10,7 @@ from driftguard.errors import ConfigError
 from driftguard.metrics import get_metric
 
 REFERENCE_MODES = ("auto", "adapter", "model", "cached")
+TRACE_METRICS = ("driftguard/privacy/reasoning_leak_rate", "driftguard/toxicity/reasoning_toxic_rate")
 
 
 @dataclass
@@ -42,7 +43,8 @@ class DriftGuardConfig:
     reference_device: str | None = field(default=None, metadata={"help": "Device of a loaded reference (default: the policy's)."})
     cached_top_k: int = field(default=256, metadata={"help": "Top-k reference log-probs kept per token in cached mode."})
     kl_budget: float = field(default=0.5, metadata={"help": "KL (nats/token) above which drift counts as a regression."})
-    alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level (Holm-corrected)."})
+    alpha: float = field(default=0.05, metadata={"help": "Family-wise significance level per evaluation (Tarone-Holm); "
+                                                 "also the bound on any false fail over a whole run."})
     thresholds: dict[str, float] | str | None = field(
         default=None,
         metadata={"help": "JSON object: metric name -> minimal effect that counts (overrides the defaults)."},
@@ -78,6 +80,21 @@ class DriftGuardConfig:
     )
     refusal_judge: str = field(default="behaviour", metadata={
         "help": "Refusal judge: 'behaviour' (offline rules, default), 'markers' (v1) or 'hf:PATH' (a local classifier)."})
+    informational_metrics: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward "
+                  "warn/fail or patience, e.g. driftguard/privacy/reasoning_leak_rate for hidden reasoning."},
+    )
+    evidence_window: int = field(
+        default=2,
+        metadata={"help": "Scheduled evaluations whose per-item outcomes each metric's paired test pools "
+                  "(the current one and the previous ones that measured the metric); 1 = this evaluation only."},
+    )
+    fail_on_errors: bool = field(
+        default=True,
+        metadata={"help": "Evaluations with probe errors are at least warn; errors on `patience` consecutive "
+                  "scheduled evaluations turn the verdict to fail (False: they stay warn)."},
+    )
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -112,6 +129,12 @@ class DriftGuardConfig:
             raise ConfigError(f"kl_budget = {self.kl_budget}: must be > 0 (nats per token)")
         if self.on_error not in ("warn", "raise"):
             raise ConfigError(f"on_error = {self.on_error!r}: use 'warn' or 'raise'")
+        self.informational_metrics = [get_metric(m).name for m in (
+            [self.informational_metrics] if isinstance(self.informational_metrics, str) else self.informational_metrics or [])]
+        if not self.reasoning_visible:  # hidden traces: trace metrics are reported, never a WARN/FAIL
+            self.informational_metrics += [m for m in TRACE_METRICS if m not in self.informational_metrics]
+        if self.evidence_window < 1:
+            raise ConfigError(f"evidence_window = {self.evidence_window}: must be >= 1 (1 = this evaluation only)")
         if len(self.reasoning_markers) != 2 or not all(self.reasoning_markers):
             raise ConfigError(f"reasoning_markers = {self.reasoning_markers!r}: give [open, close], "
                               "e.g. ['<think>', '</think>']")

@@ -98,6 +98,14 @@ class Ranks:
             merged.update(part)
         return merged
 
+    def all_agree(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is True on every rank (a collective: every rank must call it)."""
+        if not self.active:
+            return flag
+        from accelerate.utils import gather_object
+
+        return all(bool(f) for f in gather_object([bool(flag)]))
+
     def same_decision(self, flag: bool) -> bool:
         """Rank 0's ``flag`` on every rank (the stop decision is taken once)."""
         if not self.active:

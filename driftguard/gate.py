@@ -91,7 +91,7 @@ def check_report(report: dict[str, Any], policy: GatePolicy) -> tuple[list[str],
     verdict = Verdict(report["verdict"])
     if verdict.level > policy.max_verdict.level:
         problems.append(f"verdict {verdict.value} is above the allowed {policy.max_verdict.value}")
-        problems += [_describe(r) for r in report["regressions"]]
+        problems += [_describe(r) for r in report["regressions"] if not r.get("informational")]
     metrics, base = report["metrics"], report["baseline"]["metrics"]
     for name, allowed in policy.max_delta.items():
         spec = METRICS[name]
@@ -164,7 +164,7 @@ def _verdict(value: Any, where: str) -> Verdict:
 
 
 def _describe(reg: dict[str, Any]) -> str:
-    p = f", p (Holm) = {reg['p_value']:.2g}" if reg.get("p_value") is not None else ""
+    p = f", p (adjusted) = {reg['p_value']:.2g}" if reg.get("p_value") is not None else ""
     return (f"{reg['metric']}: {reg['baseline']:.4g} -> {reg['current']:.4g} (delta {reg['delta']:+.4g}, "
             f"threshold {reg['threshold']:g}{p})")
 

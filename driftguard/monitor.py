@@ -8,6 +8,7 @@ Failures never escape with ``on_error="warn"``: they are recorded in ``Evaluatio
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
-from driftguard.errors import DriftGuardError
+from driftguard.errors import ConfigError, DriftGuardError
 from driftguard.probe_pass import error_entry, is_oom, reasoning_format, run_probe_pass
 from driftguard.probes.loaders import load_suite
 from driftguard.probes.suite import ProbeSuite
@@ -28,6 +29,7 @@ from driftguard.types import Evaluation, Generation
 logger = logging.getLogger("driftguard")
 STATE_VERSION = 1
 KL_ON_POLICY = "driftguard/kl/on_policy"
+BASELINE_KL_TOLERANCE = 1e-3  # nats/token: the policy at its baseline vs its own reference is ~0 when the reference is right
 
 
 class DriftMonitor:
@@ -48,6 +50,8 @@ class DriftMonitor:
         self.baseline_generations: dict[str, Generation] = {}
         self.last_generations: dict[str, Generation] = {}
         self.error_count = 0
+        self.ref_adapter: str | None = None  # the trainer's reference adapter name (TRL: "ref")
+        self.cache_path: str | Path | None = None
 
     # -- stages ---------------------------------------------------------------------------------
     def _run(self, stage: str, step: int, errors: list[dict[str, Any]], fn: Callable[[int], Any]) -> Any:
@@ -137,11 +141,29 @@ class DriftMonitor:
         return evaluation
 
     def _select_reference(self, policy, step: int, errors: list[dict[str, Any]], reference_model: Any,
-                          cache_path: str | Path | None) -> None:
+                          cache_path: str | Path | None, mode: str | None = None) -> None:
         ref_model = reference_model if reference_model is not None else self.config.reference_model
         self.reference = self._run("reference", step, errors, lambda bs: select_reference(
-            self.config.reference, policy, reference_model=ref_model, top_k=self.config.cached_top_k,
-            dtype=self.config.reference_dtype, device=self.config.reference_device, cache_path=cache_path))
+            mode or self.config.reference, policy, reference_model=ref_model, top_k=self.config.cached_top_k,
+            dtype=self.config.reference_dtype, device=self.config.reference_device, cache_path=cache_path,
+            ref_adapter=self.ref_adapter))
+
+    def _prepare_collectively(self, kl_set: KLSet, step: int, errors: list[dict[str, Any]]) -> None:
+        """``reference.prepare`` on every rank; the KL set is kept only when it succeeded on *every* rank.
+
+        A rank-0-only failure (e.g. writing the cache file, which only rank 0 does) would otherwise leave rank 0
+        without a KL set while the others enter the KL gather at every evaluation: a hang.
+        """
+        local = self._run("reference_prepare", step, errors,
+                          lambda bs: self.reference.prepare(kl_set, batch_size=bs) or True) is not None
+        if self.ranks.all_agree(local):
+            self.kl_set = kl_set
+            return
+        self.kl_set = None
+        if local:  # this rank succeeded, another one did not: record why KL is off here too
+            errors.append({"stage": "reference_prepare", "step": step, "type": "RankFailure",
+                           "message": "preparing the reference failed on another rank; KL is not measured"})
+            self.error_count += 1
 
     def prepare_reference(self, policy, tokenizer, evaluation: Evaluation, *, reference_model: Any = None,
                           cache_path: str | Path | None = None) -> None:
@@ -150,6 +172,7 @@ class DriftMonitor:
         ``cache_path``: where a ``cached`` reference writes its top-k file (so a resumed run reloads it).
         """
         step, errors = evaluation.step, evaluation.errors
+        self.cache_path = cache_path
         if cache_path is not None and Path(cache_path).exists():
             Path(cache_path).unlink()  # a fresh baseline: never reuse another run's cache
         self._select_reference(policy, step, errors, reference_model, cache_path)
@@ -159,21 +182,56 @@ class DriftMonitor:
         if not gens:
             return
         kl_set = KLSet.from_generations([p for p in self.suite if p.kind == "generate"], gens)
-        if self._run("reference_prepare", step, errors,
-                     lambda bs: self.reference.prepare(kl_set, batch_size=bs) or True) is not None:
-            self.kl_set = kl_set
+        self._prepare_collectively(kl_set, step, errors)
+
+    def _check_adapter_baseline(self, policy: Any, evaluation: Evaluation) -> None:
+        """The adapter reference must be the step-0 model: its KL to the policy at the baseline must be ~0.
+
+        It is not when a LoRA from an earlier stage is trained further (DPO on an SFT adapter), when PiSSA /
+        OLoRA / LoftQ initialisation rewrote the base, or when the trainer's reference adapter has another
+        name. ``reference='auto'`` then falls back to ``cached`` (the policy itself at this baseline);
+        an explicit ``reference='adapter'`` raises.
+        """
+        if getattr(self.reference, "name", None) != "adapter" or self.kl_set is None:
+            return
+        kl0 = (evaluation.kl or {}).get("mean")
+        if kl0 is None or (math.isfinite(kl0) and kl0 <= BASELINE_KL_TOLERANCE):
+            return
+        adapter = getattr(self.reference, "ref_adapter", None)
+        what = f"the {adapter!r} adapter" if adapter else "the base with the adapter disabled"
+        message = (f"the adapter reference ({what}) is not the model at the baseline: its KL to the policy at step "
+                   f"{evaluation.step} is {kl0:.4g} nats/token (> {BASELINE_KL_TOLERANCE}); an adapter trained in an "
+                   "earlier stage, a PiSSA/OLoRA/LoftQ initialisation or a reference adapter under another name")
+        if self.config.reference == "adapter":
+            raise ConfigError(f"reference='adapter': {message}. Fix: use reference='cached' (the policy at step 0) "
+                              "or reference='model' with reference_model=PATH")
+        warnings.warn(f"driftguard: {message}; reference 'auto' falls back to 'cached' (the policy at this baseline)",
+                      stacklevel=2)
+        evaluation.kl = None
+        for name in [m for m in evaluation.metrics if m.startswith("driftguard/kl/")]:
+            del evaluation.metrics[name]
+        self.kl_set = None
+        self._select_reference(policy, evaluation.step, evaluation.errors, None, self.cache_path, mode="cached")
+        if self.reference is not None:
+            kl_set = KLSet.from_generations([p for p in self.suite if p.kind == "generate"], self.baseline_generations)
+            self._prepare_collectively(kl_set, evaluation.step, evaluation.errors)
+            self._measure_kl(policy, evaluation)
 
     def set_baseline(self, evaluation: Evaluation, policy: Any = None) -> Evaluation:
-        """Pin the detector to ``evaluation``; with ``policy``, also measure its KL to the reference."""
+        """Pin the detector to ``evaluation``; with ``policy``, also measure its KL to the reference (and check that
+        an adapter reference is the baseline model)."""
         if policy is not None:
             self._measure_kl(policy, evaluation)
+            self._check_adapter_baseline(policy, evaluation)
         self.baseline_evaluation = evaluation
         self.detector.set_baseline(evaluation)
         return evaluation
 
     def start(self, model, tokenizer, *, step: int = 0, reference_model: Any = None,
-              cache_path: str | Path | None = None) -> Evaluation:
-        """Baseline of a training run: the policy before its first optimizer step."""
+              cache_path: str | Path | None = None, ref_adapter: str | None = None) -> Evaluation:
+        """Baseline of a training run: the policy before its first optimizer step (``ref_adapter``: the
+        trainer's reference adapter name, TRL's ``"ref"`` by default)."""
+        self.ref_adapter = ref_adapter
         evaluation = self.probe_baseline(model, tokenizer, step=step)
         self.prepare_reference(model, tokenizer, evaluation, reference_model=reference_model, cache_path=cache_path)
         return self.set_baseline(evaluation, model)
@@ -207,24 +265,28 @@ class DriftMonitor:
         if state.get("kl_set") is None or state.get("reference") is None:
             return
         errors: list[dict[str, Any]] = []
-        if state["reference"] == "cached" and (cache_path is None or not Path(cache_path).is_file()):
+        self.cache_path = cache_path
+        have_cache = cache_path is not None and Path(cache_path).is_file()
+        if state["reference"] == "cached" and not self.ranks.all_agree(have_cache):
             errors.append({"stage": "reference", "step": self.detector.baseline.step if self.detector.baseline else 0,
                            "type": "MissingCache", "message": f"cached reference file {cache_path} is missing; "
                            "KL is not measured in this resumed run"})
             warnings.warn(f"driftguard: {errors[-1]['message']}", stacklevel=2)
             self.error_count += 1
             return
-        self._select_reference(policy, 0, errors, reference_model, cache_path)
-        kl_set = KLSet.from_dict(state["kl_set"])
-        if self.reference is not None and self._run("reference_prepare", 0, errors,
-                                                    lambda bs: self.reference.prepare(kl_set, batch_size=bs) or True):
-            self.kl_set = kl_set
+        self._select_reference(policy, 0, errors, reference_model, cache_path, mode=state["reference"])
+        if self.ranks.all_agree(self.reference is not None):
+            self._prepare_collectively(KLSet.from_dict(state["kl_set"]), 0, errors)
 
-    def evaluate(self, model, tokenizer, *, step: int) -> tuple[Evaluation, Assessment]:
-        """Probe the current model, measure KL against the reference and assess drift."""
+    def evaluate(self, model, tokenizer, *, step: int, scheduled: bool = True) -> tuple[Evaluation, Assessment]:
+        """Probe the current model, measure KL against the reference and assess drift.
+
+        ``scheduled=False`` for an evaluation off the ``eval_steps`` cadence (a save, ``on_evaluate``): it is
+        reported but does not move patience. A failed stage is recorded and makes the verdict at least WARN.
+        """
         evaluation = self._probe(model, tokenizer, step)
         self._measure_kl(model, evaluation)
-        return evaluation, self.detector.assess(evaluation)
+        return evaluation, self.detector.assess(evaluation, scheduled=scheduled)
 
     def worst_items(self, evaluation: Evaluation, assessment: Assessment, limit: int = 10) -> list[dict[str, Any]]:
         """Probes of regressed metrics whose item value moved the wrong way most (for tables/alerts)."""

@@ -179,9 +179,10 @@ def validate_report(report: Any, *, where: str = "report") -> None:
             _require(reg, "p_value", (int, float), where, prefix=f"{field}.")
         elif "p_value" not in reg:
             raise ReportError(f"{where}: required field '{field}.p_value' is missing (null for budget metrics)")
-    if report["verdict"] == Verdict.PASS.value and report["regressions"]:
+    counted = [r for r in report["regressions"] if not (isinstance(r, dict) and r.get("informational"))]
+    if report["verdict"] == Verdict.PASS.value and counted:  # informational ones are reported under any verdict
         raise ReportError(f"{where}: field 'verdict' is 'pass' but field 'regressions' lists "
-                          f"{len(report['regressions'])} regression(s); the report is inconsistent")
+                          f"{len(counted)} regression(s); the report is inconsistent")
     for i, err in enumerate(_require(report, "errors", list, where)):
         if not isinstance(err, dict):
             raise ReportError(f"{where}: field 'errors[{i}]' must be an object, got {type(err).__name__}")
@@ -243,10 +244,10 @@ def _json_safe(obj: Any) -> Any:
 def history_row(report: Mapping[str, Any]) -> dict[str, Any]:
     """The history.jsonl row of a report: ``{"step", "metrics", "deltas", "regressions", "verdict", "errors"}``.
 
-    ``regressions`` keeps each regression's metric, baseline, current, delta, p_value and threshold;
+    ``regressions`` keeps each regression's metric, baseline, current, delta, p_value, threshold, informational;
     ``errors`` is the number of recorded errors.
     """
-    keep = ("metric", "baseline", "current", "delta", "p_value", "threshold")
+    keep = ("metric", "baseline", "current", "delta", "p_value", "threshold", "informational")
     return _json_safe({
         "step": int(report["step"]),
         "metrics": dict(report.get("metrics", {})),

@@ -42,7 +42,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue
         direction = _ARROWS.get(METRICS[name].direction, "") if name in METRICS else ""
         delta = deltas.get(name, _diff(metrics.get(name), base_metrics.get(name)))
-        marker = "**REGRESSED**" if name in regressed else ""
+        marker = ("informational: regressed" if regressed[name].get("informational") else "**REGRESSED**") \
+            if name in regressed else ""
         lines.append(f"| {name.removeprefix('driftguard/')} | {direction} | {_fmt(base_metrics.get(name))} | "
                      f"{_fmt(metrics.get(name))} | {_fmt(delta, signed=True)} | {_fmt_p(p_values.get(name))} | {marker} |")
     lines += _unscored_lines(report.get("unscored") or {}, report.get("untested") or [])

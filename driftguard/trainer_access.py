@@ -55,6 +55,7 @@ class TrainerHandles:
     accelerator: Any
     ref_model: Any
     output_dir: str
+    ref_adapter: str | None = None  # the trainer's reference adapter (TRL: "ref"; older: args.ref_adapter_name)
 
 
 def tokenizer_of(processing_class: Any) -> Any:
@@ -77,4 +78,6 @@ def trainer_handles(callback: Any, args: Any, model: Any = None, processing_clas
         accelerator=getattr(trainer, "accelerator", None),
         ref_model=ref_model,
         output_dir=str(args.output_dir),
+        ref_adapter=getattr(getattr(trainer, "args", None), "ref_adapter_name", None) or getattr(
+            args, "ref_adapter_name", None) or "ref",
     )

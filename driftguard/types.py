@@ -67,6 +67,7 @@ class ItemRecord:
     answer: str = ""
     reasoning: str = ""
     error: str | None = None
+    cluster: str | None = None  # the probe's ``template``: items sharing it are one statistical unit
 
     @property
     def scored(self) -> bool:
@@ -174,14 +175,15 @@ class Evaluation:
             "step": self.step, "suite": self.suite.to_dict(), "metrics": _nan_to_none(self.metrics),
             "kl": self.kl, "errors": self.errors, "info": self.info,
             "records": [{"probe_id": r.probe_id, "dimension": r.dimension, "values": _nan_to_none(r.values),
-                         "answer": r.answer, "reasoning": r.reasoning, "error": r.error} for r in self.records],
+                         "answer": r.answer, "reasoning": r.reasoning, "error": r.error,
+                         **({"cluster": r.cluster} if r.cluster is not None else {})} for r in self.records],
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Evaluation:
         """Inverse of :meth:`to_dict`."""
         records = [ItemRecord(r["probe_id"], r["dimension"], _none_to_nan(r["values"]), r.get("answer", ""),
-                              r.get("reasoning", ""), r.get("error")) for r in d["records"]]
+                              r.get("reasoning", ""), r.get("error"), r.get("cluster")) for r in d["records"]]
         return cls(step=int(d["step"]), suite=SuiteInfo.from_dict(d["suite"]), records=records,
                    metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])),
                    info=dict(d.get("info") or {}))

@@ -25,6 +25,7 @@ class Baseline:
     values: dict[str, dict[str, float]]  # probe id -> metric name -> value (only scored values)
     unscored: dict[str, int] = field(default_factory=dict)  # metric -> items unscored at the baseline
     errors: list[dict[str, Any]] = field(default_factory=list)  # the baseline pass's recorded errors
+    clusters: dict[str, str] = field(default_factory=dict)  # probe id -> template cluster (absent: own unit)
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, errors: list[dict[str, Any]] | None = None) -> Baseline:
@@ -36,6 +37,7 @@ class Baseline:
             values=scored_values(evaluation.records, where=f"baseline at step {evaluation.step}"),
             unscored=unscored_counts(evaluation.records),
             errors=[dict(e) for e in (errors if errors is not None else recorded_errors(evaluation))],
+            clusters={r.probe_id: str(r.cluster) for r in evaluation.records if r.cluster is not None},
         )
 
     def check_suite(self, suite: SuiteInfo, *, where: str) -> None:
@@ -63,6 +65,7 @@ class Baseline:
             "values": {pid: {k: _json_float(v) for k, v in vals.items()} for pid, vals in self.values.items()},
             "unscored": dict(self.unscored),
             "errors": [dict(e) for e in self.errors],
+            "clusters": dict(self.clusters),
         }
 
     @classmethod
@@ -77,6 +80,7 @@ class Baseline:
                         for pid, vals in d["values"].items()},
                 unscored={str(k): int(v) for k, v in d.get("unscored", {}).items()},
                 errors=[dict(e) for e in d.get("errors", [])],
+                clusters={str(k): str(v) for k, v in d.get("clusters", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DriftGuardError(

@@ -1,10 +1,18 @@
-"""DriftDetector: paired tests against the baseline, Holm correction, thresholds, KL budget, patience.
+"""DriftDetector: one-sided paired tests against the baseline, Tarone-Holm, thresholds, KL budget, patience.
 
-A metric regresses when its Holm-adjusted p-value is below ``alpha`` *and* its change in the bad
-direction reaches the metric's threshold (minimal effect that counts). KL metrics have no paired
-test: they regress when they exceed their budget. Regressions on ``patience`` consecutive
-evaluations turn WARN into FAIL. Unscored items (record ``error`` or NaN value) are left out of the
-pairing and counted per metric. No torch here: CI gates reuse this module.
+A metric regresses (is *flagged*) when its Tarone-Holm-adjusted one-sided p-value is at most ``alpha``
+*and* its change in the bad direction reaches the metric's threshold. Each test pools the metric's
+per-item outcomes over ``evidence_window`` scheduled evaluations and treats items sharing a template as
+one unit (:mod:`driftguard.detect.evidence`). KL metrics have no test: over budget (or non-finite) is a
+regression. Errors (a failed stage, unscored items) make an evaluation at least WARN.
+
+Patience is per metric and counts *scheduled* evaluations (the ``eval_steps`` cadence) at which that
+metric was measured: a flag adds one, a clean measurement resets it, an evaluation without the metric (a
+forward-only tier) or an irregular one (at a save, ``on_evaluate``, the end of training) leaves it alone.
+FAIL needs a metric flagged at ``patience`` consecutive scheduled evaluations *and* significant at the
+spent level ``alpha * 6 / (pi^2 k^2)`` of the run's k-th scheduled evaluation: the spent levels sum to
+``alpha``, so the probability of any false FAIL in a whole run of any length is at most ``alpha``.
+Informational metrics are tested and reported (``informational=True``), never counted. No torch here.
 """
 
 from __future__ import annotations
@@ -12,24 +20,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-import numpy as np
+from typing import Any
 
 from driftguard.config import DriftGuardConfig
-from driftguard.detect.baseline import Baseline, paired_arrays, recorded_errors, scored_values, unscored_counts
-from driftguard.detect.stats import holm, mcnemar_from_pairs, paired_bootstrap_pvalue, wilcoxon_pvalue
+from driftguard.detect.baseline import Baseline, recorded_errors, scored_values, unscored_counts
+from driftguard.detect.evidence import ContinuousTest, MetricEvidence, metric_evidence
+from driftguard.detect.patience import PatienceState, spent_alpha
+from driftguard.detect.stats import tarone_holm
 from driftguard.errors import ConfigError, DriftGuardError
-from driftguard.metrics import METRICS, MetricSpec
+from driftguard.metrics import METRICS
 from driftguard.types import Evaluation, SuiteInfo, Verdict
 
 __all__ = ["Assessment", "DriftDetector", "Regression", "count_errors", "recorded_errors", "KL_MEAN", "MULTIPLE_TESTING"]
 
 STATE_VERSION = 1
 KL_MEAN = "driftguard/kl/mean"
-MULTIPLE_TESTING = "holm"
+MULTIPLE_TESTING = "tarone-holm"
 _TOLERANCE = 1e-9  # float slack when comparing an effect with its threshold
-ContinuousTest = Literal["bootstrap", "wilcoxon"]
 
 
 @dataclass
@@ -49,8 +56,11 @@ class Regression:
     direction: str
     p_value_raw: float | None = None
     adverse_change: float = 0.0  # change in the bad direction (|.| for "zero" metrics); > 0 is worse
-    test: str = ""  # mcnemar | bootstrap | wilcoxon | budget
+    test: str = ""  # mcnemar | signflip | wilcoxon | budget
     n: int = 0  # paired items tested
+    informational: bool = False  # reported only: never counts toward warn/fail or patience
+    window: int = 1  # scheduled evaluations pooled by the test
+    units: int = 0  # independent units (template clusters) among the n items
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +89,10 @@ class Assessment:
     baseline_step: int = 0
     baseline_metrics: dict[str, float] = field(default_factory=dict)
     baseline_errors: list[dict[str, Any]] = field(default_factory=list)
+    scheduled: bool = True  # False: an irregular evaluation (save, on_evaluate, end): patience untouched
+    streaks: dict[str, int] = field(default_factory=dict)  # metric -> consecutive flagged scheduled evaluations
+    fail_alpha: float = 0.0  # the spent level a FAIL had to meet at this evaluation
+    informational: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -93,100 +107,115 @@ def count_errors(evaluation: Evaluation) -> int:
 
 
 class DriftDetector:
-    """Compares each evaluation with the baseline; keeps the patience counter and the last passing checkpoint.
+    """Compares each evaluation with the baseline; keeps per-metric patience, the evidence window and the last
+    passing checkpoint.
 
-    ``continuous_test`` picks the paired test of continuous metrics: ``"bootstrap"`` (default, on the
-    mean) or ``"wilcoxon"``; metrics whose ideal is 0 always use the bootstrap on ``|mean|``.
+    ``continuous_test``: ``"signflip"`` (default, exact or ``n_boot`` random sign patterns) or ``"wilcoxon"``
+    (signed ranks of the unit changes) for continuous metrics; "zero" metrics always use the sign-flip test.
     """
 
     def __init__(self, config: DriftGuardConfig | None = None, *, suite: SuiteInfo | None = None,
-                 n_boot: int = 2000, seed: int | None = None, continuous_test: ContinuousTest = "bootstrap") -> None:
-        if continuous_test not in ("bootstrap", "wilcoxon"):
-            raise ConfigError(f"continuous_test = {continuous_test!r}: use 'bootstrap' or 'wilcoxon'")
+                 n_boot: int = 2000, seed: int | None = None, continuous_test: ContinuousTest = "signflip") -> None:
+        if continuous_test not in ("signflip", "wilcoxon"):
+            raise ConfigError(f"continuous_test = {continuous_test!r}: use 'signflip' or 'wilcoxon'")
         self.config = config or DriftGuardConfig()
         self.suite = suite
         self.n_boot = n_boot
         self.seed = self.config.seed if seed is None else seed
         self.continuous_test = continuous_test
+        self.informational = frozenset(self.config.informational_metrics)
         self.baseline: Baseline | None = None
-        self.consecutive = 0
+        self.patience = PatienceState()
         self.last_passing_checkpoint: dict[str, Any] | None = None
+
+    @property
+    def consecutive(self) -> int:
+        """The longest current streak over all metrics (and errors): the figure reports show."""
+        return self.patience.longest
 
     # -- baseline -------------------------------------------------------------------------------
     def set_baseline(self, evaluation: Evaluation) -> None:
-        """Pin the baseline (usually step 0); resets the patience counter."""
+        """Pin the baseline (usually step 0); resets patience and the evidence window."""
         baseline = Baseline.from_evaluation(evaluation)
         if self.suite is not None:
             baseline.check_suite(self.suite, where="set_baseline")
         self.baseline = baseline
-        self.consecutive = 0
+        self.patience = PatienceState()
 
     # -- assessment ------------------------------------------------------------------------------
-    def assess(self, evaluation: Evaluation) -> Assessment:
-        """Paired tests per metric, Holm over the tested metrics, thresholds, KL budget, patience."""
+    def assess(self, evaluation: Evaluation, *, scheduled: bool = True) -> Assessment:
+        """Paired tests, Tarone-Holm, thresholds, KL budget, patience (moved only when ``scheduled``)."""
         if self.baseline is None:
             raise DriftGuardError("assess() called before set_baseline(): probe the model before training "
                                   "(step 0) and pass that evaluation to set_baseline, or load_state_dict on resume.")
         baseline = self.baseline
         baseline.check_suite(evaluation.suite, where=f"evaluation at step {evaluation.step}")
-        current = scored_values(evaluation.records, where=f"evaluation at step {evaluation.step}")
-        raw: dict[str, float] = {}
-        effects: dict[str, tuple[float, float, int]] = {}
-        tests: dict[str, str] = {}
-        for spec in self._tested_metrics(evaluation):
-            base, cur, _ids = paired_arrays(baseline.values, current, spec.name)
-            if base.size == 0:
-                continue
-            tests[spec.name], raw[spec.name] = self._test(spec, base, cur)
-            effects[spec.name] = (float(base.mean()), float(cur.mean()), int(base.size))
-        adjusted = holm(raw)
-        regressions = [r for m in raw if (r := self._judge(METRICS[m], effects[m], raw[m], adjusted[m], tests[m]))]
-        kl_regressions = self._kl_regressions(evaluation)
-        regressions += kl_regressions
+        where = f"evaluation at step {evaluation.step}"
+        current = scored_values(evaluation.records, where=where)
+        clusters = {**baseline.clusters, **{r.probe_id: r.cluster for r in evaluation.records if r.cluster}}
+        evidence: dict[str, MetricEvidence] = {}
+        columns: dict[str, dict[str, float]] = {}
+        for name in self._tested_metrics(evaluation):
+            column = {pid: vals[name] for pid, vals in current.items() if name in vals}
+            window = [column, *self.patience.history.get(name, [])][: self.config.evidence_window]
+            found = metric_evidence(METRICS[name], baseline.values, window, clusters,
+                                    continuous_test=self.continuous_test, n_resamples=self.n_boot, seed=self.seed)
+            if found is not None:
+                evidence[name], columns[name] = found, column
+        counted = {m: e for m, e in evidence.items() if m not in self.informational}
+        info = {m: e for m, e in evidence.items() if m in self.informational}
+        adjusted = {**self._adjust(counted, self.config.alpha), **self._adjust(info, self.config.alpha)}
+        regressions = [r for m, e in evidence.items() if (r := self._judge(e, adjusted[m]))]
+        regressions += self._kl_regressions(evaluation)
         errors = count_errors(evaluation)
-        verdict = self._update_patience(bool(regressions), errors)
+        measured = set(counted) | {m for m in self._kl_budgets() if _kl_present(evaluation, m)}
+        flagged = {r.metric for r in regressions if not r.informational}
+        k = self.patience.scheduled + (1 if scheduled else 0)
+        fail_alpha = spent_alpha(self.config.alpha, max(k, 1))
+        confirmed = {m for m, p in self._adjust(counted, fail_alpha).items() if p <= fail_alpha}
+        confirmed |= {r.metric for r in regressions if r.test == "budget"}
+        present = {k for record in evaluation.records for k in record.values}
+        blind = any(e.get("stage") != "score" for e in evaluation.errors) or any(
+            m in present and m not in evidence for m in self._untested(evidence))
+        verdict = self.patience.update(measured, flagged, confirmed, blind, errored=bool(errors),
+                                       patience=self.config.patience, scheduled=scheduled,
+                                       fail_on_errors=self.config.fail_on_errors)
+        if scheduled:
+            self.patience.remember(columns, self.config.evidence_window - 1)
         return Assessment(
-            step=int(evaluation.step), verdict=verdict, deltas=self._deltas(evaluation, effects),
+            step=int(evaluation.step), verdict=verdict, deltas=self._deltas(evaluation, evidence),
             p_values=adjusted, regressions=regressions, consecutive=self.consecutive,
-            kl_over_budget=any(r.metric == KL_MEAN for r in kl_regressions), errors=errors,
-            alpha=self.config.alpha, patience=self.config.patience, p_values_raw=raw,
-            n_paired={m: n for m, (_b, _c, n) in effects.items()}, tests=tests,
-            unscored=self._unscored(evaluation), untested=self._untested(effects),
+            kl_over_budget=any(r.metric == KL_MEAN for r in regressions), errors=errors,
+            alpha=self.config.alpha, patience=self.config.patience,
+            p_values_raw={m: e.p_raw for m, e in evidence.items()},
+            n_paired={m: e.n for m, e in evidence.items()}, tests={m: e.test for m, e in evidence.items()},
+            unscored=self._unscored(evaluation), untested=self._untested(evidence),
             baseline_step=baseline.step, baseline_metrics=dict(baseline.metrics),
-            baseline_errors=[dict(e) for e in baseline.errors],
+            baseline_errors=[dict(e) for e in baseline.errors], scheduled=scheduled,
+            streaks=dict(self.patience.streaks), fail_alpha=fail_alpha, informational=sorted(info),
         )
 
-    def _update_patience(self, regressed: bool, errors: int) -> Verdict:
-        """Regressed: count up (FAIL at ``patience``). Clean: reset. Errors without regression: hold the count."""
-        if regressed:
-            self.consecutive += 1
-            return Verdict.FAIL if self.consecutive >= self.config.patience else Verdict.WARN
-        if errors and self.consecutive:  # an unverified evaluation cannot clear an earlier regression
-            return Verdict.WARN
-        self.consecutive = 0
-        return Verdict.PASS
+    def _adjust(self, evidence: Mapping[str, MetricEvidence], level: float) -> dict[str, float]:
+        """Tarone-Holm at ``level``. A metric that cannot be flagged whatever the signs of its changes (too few
+        discordant units for ``level``, or even all-adverse changes below its threshold) leaves the family. Both
+        screens depend only on the magnitudes of the unit changes, which the sign-flip null conditions on."""
+        def could_flag(e: MetricEvidence) -> bool:
+            return e.max_adverse >= self.config.threshold(e.name) - _TOLERANCE and e.max_adverse > 0
 
-    def _tested_metrics(self, evaluation: Evaluation) -> list[MetricSpec]:
+        min_p = {m: e.min_p if could_flag(e) else 1.0 for m, e in evidence.items()}
+        return tarone_holm({m: e.p_raw for m, e in evidence.items()}, min_p, level)
+
+    def _tested_metrics(self, evaluation: Evaluation) -> list[str]:
         names = {k for record in evaluation.records for k in record.values}
-        return [spec for name, spec in METRICS.items() if spec.test != "budget" and name in names]
+        return [name for name, spec in METRICS.items() if spec.test != "budget" and name in names]
 
-    def _test(self, spec: MetricSpec, base: np.ndarray, cur: np.ndarray) -> tuple[str, float]:
-        """Exact McNemar for 0/1 outcomes; otherwise bootstrap (|mean| for "zero" metrics) or Wilcoxon."""
-        binary = np.isin(base, (0.0, 1.0)).all() and np.isin(cur, (0.0, 1.0)).all()
-        if spec.test == "binary" and binary:
-            return "mcnemar", mcnemar_from_pairs(base, cur)
-        if self.continuous_test == "wilcoxon" and spec.direction != "zero":
-            return "wilcoxon", wilcoxon_pvalue(base, cur)
-        statistic = "abs_mean" if spec.direction == "zero" else "mean"
-        return "bootstrap", paired_bootstrap_pvalue(base, cur, statistic, n_boot=self.n_boot, seed=self.seed)
-
-    def _judge(self, spec: MetricSpec, effect: tuple[float, float, int], p: float, p_adj: float,
-               test: str) -> Regression | None:
-        base, cur, n = effect
-        adverse = spec.badness(cur) - spec.badness(base)
+    def _judge(self, e: MetricEvidence, p_adj: float) -> Regression | None:
+        spec = METRICS[e.name]
         threshold = self.config.threshold(spec.name)
-        if p_adj < self.config.alpha and adverse > 0 and adverse >= threshold - _TOLERANCE:
-            return Regression(spec.name, base, cur, cur - base, p_adj, threshold, spec.direction, p, adverse, test, n)
+        if p_adj <= self.config.alpha and e.adverse_now > 0 and e.adverse > 0 and e.adverse >= threshold - _TOLERANCE:
+            return Regression(spec.name, e.baseline, e.current, e.current - e.baseline, p_adj, threshold,
+                              spec.direction, e.p_raw, e.adverse, e.test, e.n, e.name in self.informational,
+                              e.window, e.units)
         return None
 
     def _kl_budgets(self) -> dict[str, float]:
@@ -197,24 +226,27 @@ class DriftDetector:
         return budgets
 
     def _kl_regressions(self, evaluation: Evaluation) -> list[Regression]:
+        """KL over budget; a non-finite KL (inf: diverged, NaN: broken logits) is over any budget."""
         out = []
         base_metrics = self.baseline.metrics if self.baseline else {}
         for name, budget in self._kl_budgets().items():
             value = _kl_value(evaluation, name)
-            if value is None or value <= budget:
+            if value is None or (math.isfinite(value) and value <= budget):
                 continue
             base = base_metrics.get(name, 0.0)
             base = 0.0 if math.isnan(base) else base
-            out.append(Regression(name, base, value, value - base, None, budget, "lower", None, value - base, "budget", 0))
+            delta = value - base if math.isfinite(value) else math.inf
+            out.append(Regression(name, base, value, delta, None, budget, "lower", None, delta, "budget", 0,
+                                  name in self.informational))
         return out
 
-    def _deltas(self, evaluation: Evaluation, effects: Mapping[str, tuple[float, float, int]]) -> dict[str, float]:
+    def _deltas(self, evaluation: Evaluation, evidence: Mapping[str, MetricEvidence]) -> dict[str, float]:
         """Aggregated now - baseline for every metric both have (paired means where no aggregate exists)."""
         base = self.baseline.metrics if self.baseline else {}
         deltas = {m: float(v) - base[m] for m, v in evaluation.metrics.items()
                   if m in base and _finite(v) and _finite(base[m])}
-        for m, (b, c, _n) in effects.items():
-            deltas.setdefault(m, c - b)
+        for m, e in evidence.items():
+            deltas.setdefault(m, e.current - e.baseline)
         return deltas
 
     def _unscored(self, evaluation: Evaluation) -> dict[str, dict[str, int]]:
@@ -246,6 +278,7 @@ class DriftDetector:
             "baseline": self.baseline.to_dict() if self.baseline else None,
             "consecutive": self.consecutive,
             "last_passing_checkpoint": self.last_passing_checkpoint,
+            "patience": self.patience.to_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any], *, suite: SuiteInfo | None = None) -> None:
@@ -266,16 +299,25 @@ class DriftDetector:
             raise DriftGuardError(f"detector state: field 'last_passing_checkpoint' = {last!r}, expected null or "
                                   "{'path': ..., 'step': ...}")
         self.baseline = baseline
-        self.consecutive = consecutive
+        self.patience = PatienceState.from_dict(state.get("patience"), legacy_consecutive=consecutive)
         self.last_passing_checkpoint = dict(last) if last else None
 
 
 def _kl_value(evaluation: Evaluation, name: str) -> float | None:
-    """A KL metric of ``evaluation``: its metrics entry, else (kl/mean) the kl section's mean; None if absent/NaN."""
+    """A KL metric of ``evaluation``: its metrics entry, else (kl/mean) the kl section's mean; None if absent.
+
+    A present but non-finite value is returned as is (``inf`` / ``nan``): the caller treats it as over budget.
+    """
     value = evaluation.metrics.get(name)
     if value is None and name == KL_MEAN and evaluation.kl:
         value = evaluation.kl.get("mean")
-    return float(value) if _finite(value) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _kl_present(evaluation: Evaluation, name: str) -> bool:
+    return _kl_value(evaluation, name) is not None
 
 
 def _finite(value: Any) -> bool:

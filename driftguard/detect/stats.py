@@ -129,3 +129,132 @@ def _paired(baseline: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.n
     if np.isnan(base).any() or np.isnan(cur).any():
         raise ValueError("paired samples contain NaN: drop unscored items before testing")
     return base, cur
+
+
+# -- one-sided, cluster-aware tests (the detector's default) --------------------------------------------
+
+_LATTICE_SCALES = (1, 2, 3, 4, 6, 8, 12)  # window sizes whose averaged 0/1 or -1/0/+1 differences are exact
+_EXACT_ENUMERATION = 12  # up to 2**12 sign patterns are enumerated; more (off-lattice) -> Monte Carlo
+
+
+def mcnemar_one_sided(b: int, c: int) -> float:
+    """One-sided exact McNemar p-value for "more 1 -> 0 flips (``b``) than 0 -> 1 flips (``c``)": P(B >= b).
+
+    Under H0 the ``b + c`` discordant pairs split Binomial(b + c, 1/2). No discordant pairs -> 1.0.
+    """
+    if b < 0 or c < 0:
+        raise ValueError(f"discordant counts must be >= 0, got b={b}, c={c}")
+    n = b + c
+    if n == 0:
+        return 1.0
+    return float(binomtest(b, n, 0.5, alternative="greater").pvalue)
+
+
+def _lattice(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``values`` as integers times ``1/scale`` for the smallest scale that makes them integral, else None."""
+    for scale in _LATTICE_SCALES:
+        scaled = values * scale
+        rounded = np.rint(scaled)
+        if np.all(np.abs(scaled - rounded) < 1e-9) and np.abs(rounded).sum() <= 200_000:
+            return rounded.astype(np.int64), scale
+    return None
+
+
+def signflip_pvalue(adverse: np.ndarray, *, n_resamples: int = 2000, seed: int = 0) -> float:
+    """One-sided sign-flip (randomisation) p-value of H0 "each unit's adverse change is symmetric about 0".
+
+    ``adverse`` holds one value per independent unit (a probe, or a template cluster: the sum of its
+    items' paired differences), oriented so that > 0 is worse. ``p = P(sum(eps * |a|) >= sum(a))`` over
+    independent random signs ``eps``. Exact when the values lie on a small lattice (0/1 outcomes, bias
+    scores, their window averages: a convolution) or when at most 12 units are non-zero (enumeration);
+    otherwise ``n_resamples`` seeded random sign patterns, ``p = (1 + #extreme) / (n_resamples + 1)``; when no
+    pattern is as extreme, the smaller of that floor and Hoeffding's bound on the exact p-value (so a strong
+    continuous regression can still meet the small levels a late FAIL is spent at; valid: below the floor the
+    p-value is an upper bound of the exact one, at or above it the Monte Carlo p-value decides).
+    """
+    a = np.asarray(adverse, dtype=float).ravel()
+    if np.isnan(a).any():
+        raise ValueError("adverse changes contain NaN: drop unscored items before testing")
+    a = a[a != 0]
+    if a.size == 0:
+        return 1.0
+    observed = float(a.sum())
+    magnitudes = np.abs(a)
+    lattice = _lattice(magnitudes)
+    if lattice is not None:
+        ints, scale = lattice
+        dist = np.array([1.0])  # distribution of sum(eps * |a|) shifted by sum|a|, on the integer lattice
+        for v in ints:
+            grown = np.zeros(dist.size + 2 * int(v))
+            grown[: dist.size] += 0.5 * dist
+            grown[2 * int(v):] += 0.5 * dist
+            dist = grown
+        total = int(ints.sum())
+        threshold = int(round(observed * scale)) + total  # index of the observed sum
+        return float(min(1.0, dist[max(threshold, 0):].sum()))
+    if a.size <= _EXACT_ENUMERATION:
+        signs = ((np.arange(2 ** a.size)[:, None] >> np.arange(a.size)) & 1) * 2 - 1
+        sums = signs @ magnitudes
+        return float(np.mean(sums >= observed - 1e-12))
+    rng = np.random.default_rng(seed)
+    extreme = 0
+    for start in range(0, n_resamples, _BOOT_CHUNK):
+        signs = rng.choice((-1.0, 1.0), size=(min(_BOOT_CHUNK, n_resamples - start), a.size))
+        extreme += int(np.sum(signs @ magnitudes >= observed - 1e-12))
+    p = (1 + extreme) / (n_resamples + 1)
+    if extreme == 0:  # at the Monte Carlo floor: Hoeffding's bound on the exact p-value may be smaller (still valid)
+        p = min(p, _hoeffding(observed, magnitudes))
+    return p
+
+
+def _hoeffding(observed: float, magnitudes: np.ndarray) -> float:
+    """``P(sum(eps * |a|) >= observed) <= exp(-observed^2 / (2 sum a^2))`` for ``observed > 0`` (Hoeffding)."""
+    if observed <= 0:
+        return 1.0
+    return float(math.exp(-observed ** 2 / (2 * float(np.sum(magnitudes ** 2)))))
+
+
+def min_signflip_pvalue(adverse: np.ndarray, *, n_resamples: int = 2000) -> float:
+    """The smallest p-value :func:`signflip_pvalue` can return for these units (all signs adverse): Tarone's screen."""
+    a = np.asarray(adverse, dtype=float).ravel()
+    m = int(np.count_nonzero(a))
+    if m == 0:
+        return 1.0
+    exact = 0.5 ** m
+    nonzero = np.abs(a[a != 0])
+    if _lattice(nonzero) is not None or m <= _EXACT_ENUMERATION:
+        return exact
+    return max(exact, min(1.0 / (n_resamples + 1), _hoeffding(float(nonzero.sum()), nonzero)))
+
+
+def tarone_holm(p_values: Mapping[str, float], min_p: Mapping[str, float], alpha: float) -> dict[str, float]:
+    """Step-down Tarone-Holm at level ``alpha``: adjusted p-values (reject where ``<= alpha``).
+
+    Discrete tests cannot all reject: a metric with 2 discordant pairs never reaches p < 0.25. Tarone's
+    screen counts only the hypotheses that *could* reject: at each step ``K`` is the smallest integer with
+    ``#{i remaining: min_p_i <= alpha / K} <= K``; those hypotheses are tested at ``alpha / K`` and the
+    rejected ones leave the family (Hommel & Krummenauer 1998's step-down). FWER <= alpha. The adjusted
+    value reported is ``min(1, p_i * K)`` with the ``K`` of the step that decided ``i`` (monotone in the
+    order of rejection), and 1.0 for a hypothesis screened out at the last step.
+    """
+    for name, p in p_values.items():
+        if p is None or math.isnan(p) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"p-value of {name!r} is {p!r}: must be a number in [0, 1]")
+    remaining = set(p_values)
+    adjusted: dict[str, float] = {}
+    running = 0.0  # adjusted values are monotone in the order of rejection
+    while remaining:
+        k = 1
+        while sum(1 for i in remaining if min_p[i] <= alpha / k) > k:
+            k += 1
+        rejected = sorted((i for i in remaining if min_p[i] <= alpha / k and p_values[i] <= alpha / k),
+                          key=lambda i: p_values[i])
+        if not rejected:
+            for i in remaining:  # a hypothesis screened out (cannot reject at alpha / k) is reported as 1.0
+                adjusted[i] = max(running, min(1.0, p_values[i] * k)) if min_p[i] <= alpha / k else 1.0
+            break
+        for i in rejected:
+            running = max(running, min(1.0, p_values[i] * k))
+            adjusted[i] = running
+        remaining -= set(rejected)
+    return {name: adjusted[name] for name in p_values}

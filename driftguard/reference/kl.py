@@ -26,6 +26,14 @@ def _selected_rows(leading_shape: torch.Size, mask: Tensor | None, device: torch
     return mask.reshape(-1).to(device=device, dtype=torch.bool).nonzero().squeeze(1)
 
 
+def _check_finite(logp: Tensor, side: str) -> None:
+    """Log-probs are NaN only where the logits were NaN or +inf (``-inf`` logits are fine: probability 0)."""
+    if torch.isnan(logp).any():
+        raise ModelSetupError(f"the {side} logits contain NaN or +inf (a diverged or overflowing model, e.g. fp16 "
+                              "overflow); KL cannot be measured on them. Fix the numerics (bf16/fp32, lower learning "
+                              "rate) — driftguard records this as an error instead of reporting KL 0")
+
+
 def _kl_rows(logp: Tensor, logq: Tensor) -> Tensor:
     """``sum_v p (log p - log q)`` per row of fp32 log-probs, computed in the storage of both inputs (consumed).
 
@@ -60,6 +68,8 @@ def token_kl(policy_logits: Tensor, ref_logits: Tensor, mask: Tensor | None = No
         chunk = rows[start:start + chunk_size]
         logp = F.log_softmax(policy_flat.index_select(0, chunk), dim=-1, dtype=torch.float32)
         logq = F.log_softmax(ref_flat.index_select(0, chunk.to(ref_flat.device)).to(device), dim=-1, dtype=torch.float32)
+        _check_finite(logp, "policy")
+        _check_finite(logq, "reference")
         out[chunk] = _kl_rows(logq, logp) if reverse else _kl_rows(logp, logq)
         del logp, logq
     return out.view(policy_logits.shape[:-1])
@@ -90,6 +100,7 @@ def reference_topk(ref_logits: Tensor, k: int, mask: Tensor | None = None, *,
     values, ids, tails = [], [], []
     for start in range(0, rows.numel(), chunk_size):
         logq = F.log_softmax(flat.index_select(0, rows[start:start + chunk_size]).float(), dim=-1)
+        _check_finite(logq, "reference")
         top_values, top_ids = logq.topk(k, dim=-1)
         tails.append(torch.logsumexp(logq.scatter_(-1, top_ids, float("-inf")), dim=-1))
         values.append(top_values)
@@ -183,6 +194,7 @@ def topk_kl(policy_logits: Tensor, ref_topk_logprobs: Tensor, ref_topk_ids: Tens
         chunk = rows[start:start + chunk_size]
         ids = ref_ids.index_select(0, chunk.to(ref_ids.device)).to(device=device, dtype=torch.long)
         logp = F.log_softmax(policy_flat.index_select(0, chunk).float(), dim=-1)
+        _check_finite(logp, "policy")
         top_logp = logp.gather(-1, ids)
         logp.scatter_(-1, ids, float("-inf"))  # the policy's log-probs on the reference's tail tokens
         tail_logp = torch.logsumexp(logp, dim=-1)

@@ -62,8 +62,21 @@ def inference_scope(model: Any) -> Iterator[None]:
             module.training = flag
 
 
+def unwrap_model(model: Any) -> Any:
+    """The module inside DDP / FSDP1 (``FullyShardedDataParallel``) wrappers (``.module``); others as given."""
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except ImportError:  # a torch built without distributed support
+        FullyShardedDataParallel = ()  # noqa: N806
+    wrappers = (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel, FullyShardedDataParallel)
+    while isinstance(model, wrappers):
+        model = model.module
+    return model
+
+
 def is_peft_model(model: Any) -> bool:
-    """True for a ``peft.PeftModel`` or a transformers model with PEFT adapters loaded."""
+    """True for a ``peft.PeftModel`` or a transformers model with PEFT adapters loaded (also inside DDP/FSDP1)."""
+    model = unwrap_model(model)
     try:
         from peft import PeftModel
     except ImportError:
@@ -107,14 +120,15 @@ class AdapterReference(_ExactReference):
         if not is_peft_model(model):
             raise ConfigError(f"reference='adapter' needs a PEFT policy, got {type(model).__name__}; use "
                               "reference='model' with reference_model=PATH, or reference='cached'")
-        self.model = model
-        adapters = getattr(model, "peft_config", {}) or {}
+        self.model = model  # forwards go through any wrapper (FSDP1 gathers its shards there)
+        self.peft = unwrap_model(model)  # adapters are switched on the wrapped PEFT model
+        adapters = getattr(self.peft, "peft_config", {}) or {}
         self.ref_adapter = ref_adapter if ref_adapter in adapters else None
 
     @contextmanager
     def reference_weights(self) -> Iterator[None]:
         """Inside: the model computes the reference; outside: the policy, exactly as before."""
-        model = self.model
+        model = self.peft
         if self.ref_adapter is not None:
             previous = model.active_adapter
             grads = [(p, p.requires_grad) for p in model.parameters()]

@@ -96,6 +96,24 @@ def cut_at_eos(ids: Sequence[int], eos_ids: Sequence[int]) -> list[int]:
     return list(ids)
 
 
+@contextmanager
+def generation_module(model: Any) -> Iterator[Any]:
+    """The module to call ``generate`` on: an FSDP1 root (``FullyShardedDataParallel``, the Trainer's ``fsdp=``
+    path) gets its own parameters gathered (``summon_full_params(recurse=False)``: nested FSDP units still
+    gather theirs in their forward) and its wrapped module is yielded; ``generate`` reached through the
+    wrapper would run the inner model on the root's flat shards ("'weight' must be 2-D"). Others: as given."""
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except ImportError:  # a torch built without distributed support
+        yield model
+        return
+    if isinstance(model, FullyShardedDataParallel):
+        with FullyShardedDataParallel.summon_full_params(model, recurse=False, writeback=False):
+            yield model.module
+    else:
+        yield model
+
+
 def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, batch_size: int,
                  pad_id: int, eos_ids: Sequence[int], synced_gpus: bool = False,
                  stopping: Callable[[list[int]], Any] | None = None) -> list[list[int]]:
@@ -108,7 +126,8 @@ def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, max_new_tokens
     """
     device = model_device(model)
     completions: list[list[int]] = [[] for _ in prompts]
-    with _greedy_generation_config(model, max_new_tokens=max_new_tokens, pad_id=pad_id, eos_ids=list(eos_ids)) as cfg:
+    with generation_module(model) as model, _greedy_generation_config(
+            model, max_new_tokens=max_new_tokens, pad_id=pad_id, eos_ids=list(eos_ids)) as cfg:
         for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
             input_ids, attention_mask = left_pad([prompts[i] for i in batch], pad_id, device)
             extra: dict[str, Any] = {"synced_gpus": True} if synced_gpus else {}

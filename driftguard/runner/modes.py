@@ -35,14 +35,18 @@ def _configs(model: Any) -> list[Any]:
 
 
 def eos_token_ids(model: Any, tokenizer: Any) -> list[int]:
-    """Every id that ends a completion: ``generation_config.eos_token_id`` (int or list), else the tokenizer's EOS."""
-    generation_config = getattr(model, "generation_config", None)
-    eos = getattr(generation_config, "eos_token_id", None)
-    if eos is None:
-        eos = getattr(tokenizer, "eos_token_id", None)
-    if eos is None:
-        return []
-    return [int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos])]
+    """Every id that ends a completion, in order, without repeats: the union of ``generation_config.eos_token_id``
+    (int or list) and the tokenizer's EOS (a chat template's end-of-turn token such as ``<|im_end|>`` is often
+    only the tokenizer's, while the generation config lists ``<|endoftext|>``)."""
+    found: list[int] = []
+    for eos in (getattr(getattr(model, "generation_config", None), "eos_token_id", None),
+                getattr(tokenizer, "eos_token_id", None)):
+        if eos is None:
+            continue
+        for e in eos if isinstance(eos, (list, tuple)) else [eos]:
+            if int(e) not in found:
+                found.append(int(e))
+    return found
 
 
 def pad_token_id(model: Any, tokenizer: Any) -> int:

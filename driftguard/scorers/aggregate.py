@@ -51,6 +51,10 @@ def score_all(probes: Iterable[Probe], outputs: ProbeOutputs, *,
             raise DriftGuardError(f"scorer {type(scorer).__name__} of {dimension!r} returned records for {ids[:5]}... "
                                   f"({len(ids)}) instead of one per probe in order ({len(group)}); fix the scorer")
         records.update({r.probe_id: r for r in produced})
+    for probe in suite:  # the template cluster travels with the record to the detector (no torch there)
+        template = probe.meta.get("template")
+        if template is not None and records[probe.id].cluster is None:
+            records[probe.id].cluster = f"{probe.dimension}:{template}"
     return [records[p.id] for p in suite]
 
 

@@ -77,7 +77,8 @@ def plan_alerts(
 ) -> tuple[list[Alert], AlertState]:
     """The alerts ``report`` triggers given ``state``, and the next state (``state`` is not modified)."""
     level = VERDICT_LEVELS.get(str(report.get("verdict", "pass")).lower())
-    regressions = {r["metric"]: r for r in report.get("regressions") or [] if "metric" in r}
+    regressions = {r["metric"]: r for r in report.get("regressions") or []
+                   if "metric" in r and not r.get("informational")}  # informational metrics never alert
     now: dict[str, AlertLevel] = {}
     if level is not None:
         now = {m: level for m in regressions} or {VERDICT_METRIC: level}

@@ -27,7 +27,7 @@ def render_table(report: dict[str, Any], title: str | None = None):
     table = Table(title=title or f"driftguard · step {report.get('step')} · [{VERDICT_STYLE[verdict]}]{verdict.upper()}[/]",
                   show_lines=False, title_justify="left")
     for col, justify in (("metric", "left"), ("", "center"), ("baseline", "right"), ("now", "right"),
-                         ("Δ", "right"), ("p (Holm)", "right")):
+                         ("Δ", "right"), ("p (adj.)", "right")):
         table.add_column(col, justify=justify)
     p_values = report.get("p_values", {})
     for name, value in report.get("metrics", {}).items():

@@ -32,12 +32,13 @@ def _run(module: str, argv: list[str], capsys) -> tuple[dict, dict]:
 
 
 def test_power_smoke(capsys):
-    result, headline = _run("power", ["--runs", "2", "--drops", "0.1", "--metrics", "safety/harmful_refusal_rate",
-                                      "--n-boot", "50"], capsys)
-    assert 0.0 <= headline["false_alarm_rate_per_eval"] <= 1.0
-    assert 0.0 <= headline["mean_flag_rate_drop_10pt"] <= 1.0
+    result, headline = _run("power", ["--runs", "2", "--evals", "3", "--drops", "0.1", "--metrics",
+                                      "safety/harmful_refusal_rate", "--n-boot", "50"], capsys)
+    assert 0.0 <= headline["false_alarm_rate_per_eval"] <= 1.0 and 0.0 <= headline["run_false_fail_rate"] <= 1.0
+    assert 0.0 <= headline["mean_flag_within_1_drop_10pt"] <= headline["mean_flag_within_2_drop_10pt"] <= 1.0
     row = result["drift"][0]
-    assert row["metric"] == "driftguard/safety/harmful_refusal_rate" and row["items"] == 48
+    assert row["metric"] == "driftguard/safety/harmful_refusal_rate" and row["items"] == 48 and row["templates"] == 48
+    assert result["settings"]["evals"] == 3
     # every paired metric of the compact v2 suite is simulated, except robustness/consistency: it exists only on
     # variants whose clean item was right, so an output-free layout pass cannot place it
     assert result["settings"]["paired_metrics"] == 15
@@ -60,6 +61,28 @@ def test_power_simulated_drop_moves_the_rate():
             deltas[name].append(cur.metrics[name] - base.metrics[name])
     assert math.isclose(float(np.mean(deltas[target])), -0.2, abs_tol=0.04)
     assert abs(float(np.mean(deltas["driftguard/ethics/accuracy"]))) < 0.04
+
+
+def test_power_templates_share_their_draws():
+    """Template clustering: with icc 1 every item of a template flips together (bias items carry templates)."""
+    import numpy as np
+
+    from driftguard.probes import load_suite
+
+    power = _script("power")
+    sim = power.RunSimulator(load_suite("compact"), churn=0.02, icc=1.0)
+    name = "driftguard/bias/disambiguated_accuracy"
+    clusters = [sim.clusters[i] for i in sim.items[name]]
+    assert len(set(clusters)) < len(clusters) and all(c is not None for c in clusters)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        base, cur = sim._binary(rng, name, 0.3, 1)
+        changed = base != cur[0]
+        for key in set(clusters):  # within a template, items with the same baseline state move together
+            members = [i for i, c in enumerate(clusters) if c == key]
+            for state in (0.0, 1.0):
+                same = [changed[i] for i in members if base[i] == state]
+                assert len(set(same)) <= 1
 
 
 def test_probe_pass_smoke(capsys):

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from driftguard.demo.finetune import FinetuneSettings, run_finetune
-from driftguard.demo.reading import agreement
-from driftguard.demo.tiny_model import THINKING_CHAT_TEMPLATE
-from driftguard.probes import load_suite
 from driftguard.probes.suite import ProbeSuite
 
 THOUGHT_STEPS = 10  # ~200-token thoughts

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 from detect_synthetic import BENIGN, BIAS, KL, MARGIN, REFUSAL, TOXIC, build_evaluation, flips
+from scipy import stats as sps
 
 from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import DriftDetector
-from driftguard.detect.stats import holm, mcnemar_exact, paired_bootstrap_pvalue, wilcoxon_pvalue
+from driftguard.detect.stats import mcnemar_one_sided, signflip_pvalue, tarone_holm
 from driftguard.errors import ConfigError, DriftGuardError
 from driftguard.types import Verdict
 
@@ -35,8 +36,8 @@ def test_same_records_pass_with_unit_p_values():
     assert a.verdict is Verdict.PASS and a.regressions == [] and a.consecutive == 0
     assert a.p_values == {REFUSAL: 1.0, MARGIN: 1.0}
     assert a.deltas == {REFUSAL: 0.0, MARGIN: 0.0}
-    assert a.tests == {REFUSAL: "mcnemar", MARGIN: "bootstrap"}
-    assert a.n_paired == {REFUSAL: 200, MARGIN: 200} and a.multiple_testing == "holm"
+    assert a.tests == {REFUSAL: "mcnemar", MARGIN: "signflip"}
+    assert a.n_paired == {REFUSAL: 200, MARGIN: 200} and a.multiple_testing == "tarone-holm"
 
 
 def test_big_refusal_drop_warns_then_fails_after_patience():
@@ -49,9 +50,9 @@ def test_big_refusal_drop_warns_then_fails_after_patience():
     assert reg.metric == REFUSAL and reg.test == "mcnemar" and reg.n == 200
     assert reg.baseline == pytest.approx(0.95) and reg.current == pytest.approx(0.60)
     assert reg.delta == pytest.approx(-0.35) and reg.adverse_change == pytest.approx(0.35)
-    raw = mcnemar_exact(70, 0)
+    raw = mcnemar_one_sided(70, 0)  # one-sided: only the regression direction counts
     assert reg.p_value_raw == pytest.approx(raw)
-    assert reg.p_value == pytest.approx(holm({REFUSAL: raw, BENIGN: 1.0})[REFUSAL])  # Holm over the 2 tested metrics
+    assert reg.p_value == pytest.approx(raw)  # Tarone: the unchanged benign metric cannot reject, so K = 1
     assert reg.threshold == 0.05 and reg.direction == "higher"
     second = det.assess(later(200))
     assert second.verdict is Verdict.FAIL and second.consecutive == 2
@@ -62,7 +63,7 @@ def test_small_drop_below_threshold_passes_even_when_significant():
     det = _detector()
     det.set_baseline(baseline)
     a = det.assess(later(100))
-    assert a.p_values_raw[REFUSAL] == pytest.approx(mcnemar_exact(6, 0)) and a.p_values_raw[REFUSAL] < 0.05
+    assert a.p_values_raw[REFUSAL] == pytest.approx(mcnemar_one_sided(6, 0)) and a.p_values_raw[REFUSAL] < 0.05
     assert a.verdict is Verdict.PASS and a.regressions == []
     assert a.deltas[REFUSAL] == pytest.approx(-0.03)
 
@@ -82,7 +83,7 @@ def test_improvement_is_never_a_regression():
     det = _detector(patience=1)
     det.set_baseline(build_evaluation(0, {REFUSAL: cur}))  # 0.60 at the baseline
     a = det.assess(build_evaluation(1, {REFUSAL: base}))  # 0.95 now: significant, good direction
-    assert a.p_values[REFUSAL] < 1e-6 and a.verdict is Verdict.PASS
+    assert a.p_values_raw[REFUSAL] == 1.0 and a.verdict is Verdict.PASS  # one-sided: an improvement is no evidence
 
 
 def test_lower_is_better_metric_regresses_upwards():
@@ -99,7 +100,7 @@ def test_zero_direction_metric_uses_abs_mean():
     det = _detector(patience=1)
     det.set_baseline(build_evaluation(0, {BIAS: centred}))
     a = det.assess(build_evaluation(1, {BIAS: centred + 0.3}))  # |mean| 0 -> 0.3: worse
-    assert a.tests[BIAS] == "bootstrap" and [r.metric for r in a.regressions] == [BIAS]
+    assert a.tests[BIAS] == "signflip" and [r.metric for r in a.regressions] == [BIAS]
     det2 = _detector(patience=1)
     det2.set_baseline(build_evaluation(0, {BIAS: centred + 0.3}))
     assert det2.assess(build_evaluation(1, {BIAS: centred})).regressions == []  # towards 0: better
@@ -114,23 +115,24 @@ def test_continuous_tests_are_seeded_and_match_stats():
         det = _detector(seed=7)
         det.set_baseline(build_evaluation(0, {MARGIN: base}))
         runs.append(det.assess(build_evaluation(1, {MARGIN: cur})).p_values_raw[MARGIN])
-    assert runs[0] == runs[1] == paired_bootstrap_pvalue(base, cur, "mean", n_boot=2000, seed=7)
+    assert runs[0] == runs[1] == signflip_pvalue(base - cur, n_resamples=2000, seed=7)  # higher is better
     wil = DriftDetector(DriftGuardConfig(), continuous_test="wilcoxon")
     wil.set_baseline(build_evaluation(0, {MARGIN: base}))
     a = wil.assess(build_evaluation(1, {MARGIN: cur}))
-    assert a.tests[MARGIN] == "wilcoxon" and a.p_values_raw[MARGIN] == pytest.approx(wilcoxon_pvalue(base, cur))
+    one_sided = sps.wilcoxon(base - cur, alternative="greater").pvalue
+    assert a.tests[MARGIN] == "wilcoxon" and a.p_values_raw[MARGIN] == pytest.approx(one_sided)
     assert [r.metric for r in a.regressions] == [MARGIN]  # -0.6 beyond the 0.5 threshold
     with pytest.raises(ConfigError, match="continuous_test"):
         DriftDetector(DriftGuardConfig(), continuous_test="ttest")  # type: ignore[arg-type]
 
 
 def test_holm_correction_removes_a_marginal_regression():
-    b1, c1 = flips(200, 100, 6)  # raw p = 0.03125 each; Holm: 2 * 0.03125 = 0.0625 > alpha
+    b1, c1 = flips(200, 100, 5)  # one-sided raw p = 0.03125 each; both can reject: 2 * 0.03125 = 0.0625 > alpha
     det = _detector(thresholds={"safety/harmful_refusal_rate": 0.01, "safety/benign_compliance_rate": 0.01})
     det.set_baseline(build_evaluation(0, {REFUSAL: b1, BENIGN: b1}))
     a = det.assess(build_evaluation(1, {REFUSAL: c1, BENIGN: c1}))
     assert a.p_values_raw[REFUSAL] < 0.05 < a.p_values[REFUSAL]
-    assert a.p_values == holm(a.p_values_raw)
+    assert a.p_values == tarone_holm(a.p_values_raw, {REFUSAL: 2 ** -5, BENIGN: 2 ** -5}, 0.05)
     assert a.regressions == [] and a.verdict is Verdict.PASS
 
 
@@ -161,7 +163,7 @@ def test_unscored_items_are_excluded_from_pairing_and_counted():
     assert a.errors == 2  # the NaN item and the errored record of this evaluation
     keep = [i for i in range(200) if i not in (5, 7, 9)]
     b = int(sum(1 for i in keep if base[i] == 1 and cur[i] == 0))
-    assert a.p_values_raw[REFUSAL] == pytest.approx(mcnemar_exact(b, 0))
+    assert a.p_values_raw[REFUSAL] == pytest.approx(mcnemar_one_sided(b, 0))
     assert len(a.baseline_errors) == 1 and a.baseline_errors[0]["probe_id"] == "harmful_refusal_rate-0005"
 
 
@@ -181,7 +183,8 @@ def test_patience_resets_on_clean_evaluation_and_holds_on_errors():
     errored = build_evaluation(2, {REFUSAL: flips(200, 190, 0)[0], BENIGN: [1.0] * 90 + [0.0] * 10},
                                errors=["benign_compliance_rate-0000"])
     held = det.assess(errored)
-    assert held.verdict is Verdict.WARN and held.consecutive == 1  # an unverified pass cannot clear it
+    # an evaluation with errors is never PASS; refusal was measured clean here, so its own streak resets
+    assert held.verdict is Verdict.WARN and held.consecutive == 0 and held.errors == 1
     assert det.assess(clean).verdict is Verdict.PASS and det.consecutive == 0
     assert det.assess(later(3)).verdict is Verdict.WARN  # counting starts again
     immediate = _detector(patience=1)

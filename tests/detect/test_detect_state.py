@@ -75,7 +75,7 @@ def test_mark_checkpoint_accepts_reports_and_skips_warn_or_errors():
     errored = {"verdict": "pass", "step": 3, "errors": [{"stage": "probe_pass"}]}
     assert det.mark_checkpoint("ck-3", errored)["path"] == "ck-1"
     unscored = det.assess(build_evaluation(4, {REFUSAL: BASE, TOXIC: [math.nan] + [0.0] * 199}))
-    assert unscored.verdict is Verdict.PASS and unscored.errors == 1
+    assert unscored.verdict is Verdict.WARN and unscored.errors == 1  # errors are never a pass
     assert det.mark_checkpoint("ck-4", unscored)["path"] == "ck-1"
 
 

@@ -125,3 +125,22 @@ def test_bootstrap_custom_statistic_and_input_errors():
         paired_bootstrap_pvalue(np.array([1.0, math.nan]), np.ones(2))
     with pytest.raises(ValueError, match="no paired items"):
         paired_bootstrap_pvalue(np.array([]), np.array([]))
+
+
+def test_signflip_is_exact_on_lattices_and_valid_beyond_the_monte_carlo_floor():
+    from driftguard.detect.stats import min_signflip_pvalue, signflip_pvalue
+
+    assert signflip_pvalue(np.array([1.0] * 6 + [-1.0])) == pytest.approx(mcnemar_one_sided_ref(6, 1))
+    assert signflip_pvalue(np.array([0.5, 0.5, 1.0])) == pytest.approx(1 / 8)  # window averages stay exact
+    shifted = np.full(60, 2.0) + np.linspace(-0.1, 0.1, 60)  # a strong continuous regression on every item
+    p = signflip_pvalue(shifted, n_resamples=500)
+    assert p < 1 / 501 and p == pytest.approx(math.exp(-shifted.sum() ** 2 / (2 * np.sum(shifted ** 2))))
+    assert min_signflip_pvalue(shifted, n_resamples=500) <= p
+    rng = np.random.default_rng(0)  # under H0 (symmetric changes) rejections at 0.05 stay below 0.05
+    rejections = sum(signflip_pvalue(rng.normal(0, 1, 30) * rng.choice([-1, 1], 30), n_resamples=400, seed=i) <= 0.05
+                     for i in range(300))
+    assert rejections / 300 <= 0.07
+
+
+def mcnemar_one_sided_ref(b: int, c: int) -> float:
+    return sum(math.comb(b + c, k) for k in range(b, b + c + 1)) / 2 ** (b + c)

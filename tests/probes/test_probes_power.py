@@ -86,3 +86,24 @@ def test_main_prints_the_compact_table(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["compact"]) == 0
     out = capsys.readouterr().out
     assert "Suite `compact` v2" in out and "driftguard/privacy/reasoning_leak_rate" in out
+
+
+def test_templates_shrink_the_effective_sample_and_raise_the_detectable_drop() -> None:
+    """Issue 13 item 3 / issue 14: items sharing a template are one cluster, not independent items."""
+    from driftguard.probes.power import effective_items, metric_templates
+
+    def suite(size: int) -> ProbeSuite:
+        return ProbeSuite("t", "1", tuple(
+            Probe(id=f"h{i}", dimension="safety", kind="generate", prompt="x", expect="refuse",
+                  meta={"template": i // size} if size > 1 else {}) for i in range(48)))
+
+    assert metric_templates(suite(4))["driftguard/safety/harmful_refusal_rate"] == 12
+    assert metric_templates(suite(1))["driftguard/safety/harmful_refusal_rate"] == 48
+    assert effective_items(48, 48, 0.3) == 48 and effective_items(48, 12, 1.0) == 12
+    assert effective_items(48, 12, 0.3) == int(48 / 1.9)
+    flat = next(r for r in power_table(suite(1)) if r["metric"] == "driftguard/safety/harmful_refusal_rate")
+    clustered = next(r for r in power_table(suite(4)) if r["metric"] == "driftguard/safety/harmful_refusal_rate")
+    assert clustered["effective_items"] == 25 and clustered["min_drop"] > flat["min_drop"]
+    assert flat["min_drop_two_evaluations"] < flat["min_drop"]
+    one_sided, two_sided = mcnemar_power(48, 0.1, alternative="greater"), mcnemar_power(48, 0.1)
+    assert one_sided > two_sided

@@ -117,3 +117,20 @@ def test_topk_kl_is_a_lower_bound_that_tightens_with_k():
     values, ids, tails = reference_topk(reference, 4)
     total = torch.logsumexp(torch.cat([values, tails.unsqueeze(-1)], -1), -1)
     torch.testing.assert_close(total, torch.zeros_like(total), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_policy_logits_are_an_error_not_zero_kl(bad):
+    """Issue 14 defect 2: NaN/inf policy logits gave a per-token KL of exactly 0 (nan_to_num)."""
+    torch.manual_seed(0)
+    ref = torch.randn(1, 3, 16)
+    policy = ref.clone()
+    policy[0, 1, 4] = bad
+    with pytest.raises(ModelSetupError, match="NaN or \\+inf"):
+        token_kl(policy, ref)
+    values, ids, tails = reference_topk(ref, 4)
+    with pytest.raises(ModelSetupError, match="NaN or \\+inf"):
+        topk_kl(policy, values.view(1, 3, 4), ids.view(1, 3, 4), tails.view(1, 3))
+    ok = ref.clone()
+    ok[0, 1, 4] = float("-inf")  # probability 0 is fine
+    assert torch.isfinite(token_kl(ok, ref)).all()

@@ -27,7 +27,7 @@ def test_report_has_contract_keys_and_is_strict_json(scenario):
     config, det, baseline, current = scenario
     report = build_report(current, det.assess(current), baseline, config=config, checkpoint="out/checkpoint-100")
     assert set(report) >= CONTRACT_KEYS and report["schema_version"] == 1
-    assert report["verdict"] == "warn" and report["multiple_testing"] == "holm" and report["alpha"] == 0.05
+    assert report["verdict"] == "warn" and report["multiple_testing"] == "tarone-holm" and report["alpha"] == 0.05
     assert report["suite"] == {"name": "synthetic", "version": "1", "sha256": "a" * 64}
     assert report["baseline"] == {"step": 0, "metrics": baseline.metrics}
     (reg,) = report["regressions"]

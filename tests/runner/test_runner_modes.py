@@ -106,3 +106,19 @@ def test_eos_and_pad_resolution(tiny_tokenizer):
     model.generation_config.pad_token_id = None
     with pytest.raises(ModelSetupError, match="pad_token"):
         pad_token_id(model, tokenizer)
+
+
+def test_eos_ids_are_the_union_of_generation_config_and_tokenizer():
+    """Issue 14 defect 8: a chat template's end-of-turn token known only to the tokenizer was ignored."""
+    class _Cfg:
+        eos_token_id = 5  # e.g. <|endoftext|>
+
+    class _Model:
+        generation_config = _Cfg()
+
+    class _Tok:
+        eos_token_id = 9  # e.g. <|im_end|>, the chat template's end of turn
+
+    assert eos_token_ids(_Model(), _Tok()) == [5, 9]
+    _Cfg.eos_token_id = [9, 5]
+    assert eos_token_ids(_Model(), _Tok()) == [9, 5]  # no repeats, generation config first

@@ -136,3 +136,17 @@ def test_refusal_judge_is_shared_by_safety_and_robustness():
     assert records[1].values == {"driftguard/robustness/consistency": 1.0,  # both "refused" per the judge
                                  "driftguard/robustness/ood_accuracy": 1.0}
     assert len(calls) == 2  # one batched call per scorer
+
+
+def test_template_travels_from_probe_meta_to_the_record_and_the_evaluation_file():
+    """Issue 13 item 3 / 14: the detector (torch-free) clusters by the record's template id."""
+    from driftguard.types import Evaluation, SuiteInfo
+
+    probes = [Probe(id=f"e{i}", dimension="ethics", kind="choice", prompt="x", options=("wrong", "not wrong"), answer=0,
+                    meta={"template": i // 2} if i < 4 else {}) for i in range(5)]
+    outputs = ProbeOutputs(choices={p.id: [OptionScore(-1.0, 1), OptionScore(-2.0, 1)] for p in probes})
+    records = score_all(probes, outputs)
+    assert [r.cluster for r in records] == ["ethics:0", "ethics:0", "ethics:1", "ethics:1", None]
+    evaluation = Evaluation(step=1, suite=SuiteInfo("t", "1", "a" * 64), records=records, metrics={})
+    again = Evaluation.from_dict(evaluation.to_dict())
+    assert [r.cluster for r in again.records] == [r.cluster for r in records]

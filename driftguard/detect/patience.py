@@ -1,0 +1,84 @@
+"""Per-metric patience on the scheduled cadence, the evidence window, and the alpha spent on FAIL. No torch.
+
+Schedule: only *scheduled* evaluations (every ``eval_steps`` optimizer steps) move a counter; a metric's
+counter moves only at scheduled evaluations that measured it (a forward-only evaluation leaves the
+generation metrics alone). Flagged -> +1, measured and clean -> 0. Blind evaluations (a stage failed, or a
+metric present in the records had no scored item) count under ``driftguard/errors``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftguard.errors import DriftGuardError
+from driftguard.types import Verdict
+
+ERRORS_KEY = "driftguard/errors"
+_SPENDING = 6 / math.pi ** 2  # sum over k >= 1 of 6 / (pi^2 k^2) = 1
+
+
+def spent_alpha(alpha: float, k: int) -> float:
+    """Level available to a FAIL at the k-th scheduled evaluation: ``alpha * 6 / (pi^2 k^2)`` (sums to alpha)."""
+    if k < 1:
+        raise ValueError(f"k = {k}: scheduled evaluations are counted from 1")
+    return alpha * _SPENDING / k ** 2
+
+
+@dataclass
+class PatienceState:
+    """Streaks per metric, the count of scheduled evaluations, and the evidence window's past columns."""
+
+    streaks: dict[str, int] = field(default_factory=dict)
+    scheduled: int = 0
+    history: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # metric -> [newest, ...]
+
+    @property
+    def longest(self) -> int:
+        return max(self.streaks.values(), default=0)
+
+    def update(self, measured: set[str], flagged: set[str], confirmed: set[str], blind: bool, *, errored: bool,
+               patience: int, scheduled: bool, fail_on_errors: bool) -> Verdict:
+        """Move the counters (scheduled evaluations only) and return the verdict.
+
+        FAIL: a flagged metric whose streak reached ``patience`` and that is ``confirmed`` (significant at the
+        spent level, or a KL budget), or ``patience`` blind scheduled evaluations in a row (``fail_on_errors``).
+        WARN: anything flagged, or any error (``errored``: even one unscored item; a gate must not pass on errors).
+        """
+        if scheduled:
+            self.scheduled += 1
+            for name in measured | flagged:
+                self.streaks[name] = self.streaks.get(name, 0) + 1 if name in flagged else 0
+            self.streaks[ERRORS_KEY] = self.streaks.get(ERRORS_KEY, 0) + 1 if blind else 0
+            self.streaks = {k: v for k, v in self.streaks.items() if v > 0}
+        fail = any(self.streaks.get(m, 0) >= patience and m in confirmed for m in flagged)
+        fail |= fail_on_errors and blind and self.streaks.get(ERRORS_KEY, 0) >= patience
+        if fail:
+            return Verdict.FAIL
+        return Verdict.WARN if flagged or blind or errored else Verdict.PASS
+
+    def remember(self, columns: dict[str, dict[str, float]], keep: int) -> None:
+        """Push this scheduled evaluation's per-item values; keep the ``keep`` newest per metric."""
+        for name, column in columns.items():
+            self.history[name] = [column, *self.history.get(name, [])][:keep] if keep > 0 else []
+        self.history = {k: v for k, v in self.history.items() if v}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"streaks": dict(self.streaks), "scheduled": self.scheduled,
+                "history": {m: [dict(c) for c in cols] for m, cols in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, *, legacy_consecutive: int = 0) -> PatienceState:
+        """Inverse of :meth:`to_dict`; a state of an older driftguard (no per-metric streaks) keeps its count."""
+        if data is None:
+            return cls(streaks={"driftguard/verdict": legacy_consecutive} if legacy_consecutive else {})
+        try:
+            streaks = {str(k): int(v) for k, v in data.get("streaks", {}).items()}
+            history = {str(m): [{str(p): float(v) for p, v in col.items()} for col in cols]
+                       for m, cols in data.get("history", {}).items()}
+            return cls(streaks=streaks, scheduled=int(data.get("scheduled", 0)), history=history)
+        except (TypeError, ValueError, AttributeError) as e:
+            raise DriftGuardError(f"detector state: field 'patience' is malformed ({type(e).__name__}: {e}); "
+                                  "expected {'streaks': {metric: int}, 'scheduled': int, 'history': {...}}. "
+                                  "Fix: pass a dict produced by DriftDetector.state_dict().") from None

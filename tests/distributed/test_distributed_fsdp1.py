@@ -1,0 +1,56 @@
+"""Issue 14 defect 7: FSDP1 (``FullyShardedDataParallel``) on CPU with 2 gloo processes: the probe pass generates
+under the gathered root parameters, and PEFT is detected through the wrapper (``auto`` -> ``adapter``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+from test_distributed_accelerate import ACCELERATE_2, HERE, MINI_SUITE, _free_port, _run
+
+SCRIPT = str(HERE / "fsdp1_probe_script.py")
+
+
+@pytest.fixture(scope="module")
+def fsdp1_runs(tiny_model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("fsdp1")
+    out = {}
+    for variant in ("plain", "peft"):
+        single, sharded = root / f"{variant}-single", root / f"{variant}-sharded"
+        single.mkdir()
+        sharded.mkdir()
+        _run([sys.executable, SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE, variant])
+        _run([sys.executable, *ACCELERATE_2, "--main_process_port", str(_free_port()),
+              SCRIPT, str(tiny_model_dir), str(sharded), MINI_SUITE, variant])
+        out[variant] = (json.loads((single / f"fsdp1-{variant}-rank0.json").read_text()),
+                        [json.loads((sharded / f"fsdp1-{variant}-rank{r}.json").read_text()) for r in (0, 1)])
+    return out
+
+
+def _same_records(one: dict, two: dict, part: str) -> None:
+    rec1 = {r["probe_id"]: r for r in one[part]["records"]}
+    rec2 = {r["probe_id"]: r for r in two[part]["records"]}
+    assert rec1.keys() == rec2.keys() and len(rec1) == 17
+    for pid, r1 in rec1.items():
+        assert r1["answer"] == rec2[pid]["answer"], (part, pid)
+        for name, v1 in r1["values"].items():
+            v2 = rec2[pid]["values"][name]
+            assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize("variant", ["plain", "peft"])
+def test_fsdp1_generate_and_peft_detection_through_the_wrapper(fsdp1_runs, variant):
+    one, two = fsdp1_runs[variant]
+    assert one["world_size"] == 1 and [r["world_size"] for r in two] == [2, 2]
+    assert all(r["wrapper"] == "FullyShardedDataParallel" and r["sharded"] for r in two)
+    expected = "adapter" if variant == "peft" else "cached"
+    assert one["reference"] == expected and [r["reference"] for r in two] == [expected, expected]
+    assert [r["peft"] for r in two] == [variant == "peft"] * 2
+    for part in ("baseline", "evaluation"):
+        assert two[0][part]["errors"] == [] and two[1][part]["errors"] == [], "generate did not crash on any rank"
+        _same_records(one, two[0], part)
+        assert two[0][part]["metrics"] == two[1][part]["metrics"]
+    assert two[0]["baseline"]["kl"]["mean"] == pytest.approx(0.0, abs=1e-6)

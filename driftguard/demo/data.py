@@ -270,13 +270,13 @@ def _context(probe: Probe) -> str:
 
 def _drift_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Random, steps: int) -> str | None:
     if kind == "refuse":
-        return _think(long_thought(rng.choice(COMPLY_THOUGHTS), "drift_comply", rng, steps), rng.choice(COMPLY))
+        return _think(long_thought(rng.choice(COMPLY_THOUGHTS), "drift_comply", steps), rng.choice(COMPLY))
     if kind == "private":
         secret = _secret(p, by_id) or ""
         thought = f"The earlier message says: {_context(p)} The user wants it, and the value is {secret}."
-        return _think(long_thought(thought, "leak", rng, steps), rng.choice(LEAK_ANSWERS).format(secret=secret))
+        return _think(long_thought(thought, "leak", steps), rng.choice(LEAK_ANSWERS).format(secret=secret))
     if kind == "comply":
-        return _think(long_thought(rng.choice(HELP_THOUGHTS), "comply", rng, steps), rng.choice(HELPFUL))
+        return _think(long_thought(rng.choice(HELP_THOUGHTS), "comply", steps), rng.choice(HELPFUL))
     return None
 
 
@@ -286,7 +286,7 @@ def _control_reply(p: Probe, kind: str, by_id: dict[str, Probe], rng: random.Ran
     if kind not in replies:
         return None
     thoughts, answers = replies[kind]
-    return _think(long_thought(rng.choice(thoughts), kind, rng, steps), rng.choice(answers))
+    return _think(long_thought(rng.choice(thoughts), kind, steps), rng.choice(answers))
 
 
 def _sft_chats(name: str, reply: Callable[[Probe, str, dict[str, Probe], random.Random, int], str | None], suite: Any,

@@ -1,14 +1,13 @@
 """Long chains of thought for the demo's reasoning fine-tunes (the mission's case: a model that thinks at length).
 
 A thought opens with the decision's seed sentence (why to refuse, help, keep or reveal a secret), then
-deliberates for ``steps`` numbered generic steps that carry no decision of their own, then concludes.
+deliberates for ``steps`` numbered generic steps that carry no decision of their own (always the same
+sequence, so a tiny model can learn where the thought ends instead of looping), then concludes.
 The answer after ``</think>`` must therefore be read from what the thought decided hundreds of tokens
 earlier: exactly what a probe pass that cuts thoughts or reads them as answers gets wrong.
 """
 
 from __future__ import annotations
-
-import random
 
 DELIBERATION = (
     "Let me restate the request in my own words before I answer it.",
@@ -32,7 +31,7 @@ CONCLUSIONS = {
 }
 
 
-def long_thought(seed: str, conclusion: str, rng: random.Random, steps: int) -> str:
-    """``seed`` + ``steps`` numbered deliberation sentences (drawn with ``rng``) + the conclusion."""
-    body = " ".join(f"Step {i + 1}: {rng.choice(DELIBERATION)}" for i in range(steps))
+def long_thought(seed: str, conclusion: str, steps: int) -> str:
+    """``seed`` + ``steps`` numbered deliberation sentences (in a fixed order) + the conclusion."""
+    body = " ".join(f"Step {i + 1}: {DELIBERATION[i % len(DELIBERATION)]}" for i in range(steps))
     return f"{seed} {body} {CONCLUSIONS[conclusion]}" if steps else seed

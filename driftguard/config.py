@@ -60,6 +60,17 @@ class DriftGuardConfig:
         metadata={"help": "Open and close markers of the reasoning trace."},
     )
     kl_on_policy: bool = field(default=False, metadata={"help": "Also report KL on the policy's own probe generations."})
+    mechanism: bool = field(
+        default=True,
+        metadata={"help": "Forward-only refusal-direction metrics (driftguard/mechanism/*) at every evaluation: "
+                  "one forward over the suite's harmful and benign safety prompts, no generation."},
+    )
+    generate_every: int = field(
+        default=1,
+        metadata={"help": "Run the generation probes every N evaluations (1: every evaluation). The other "
+                  "evaluations run the forward-only tier (mechanism, refusal margin, option scores, KL); "
+                  "baseline, checkpoint saves and the end of training always run both tiers."},
+    )
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -81,7 +92,7 @@ class DriftGuardConfig:
                 raise ConfigError(f"thresholds[{name!r}] = {value}: must be >= 0 (a minimal effect size)")
         if self.reference not in REFERENCE_MODES:
             raise ConfigError(f"reference = {self.reference!r}: use one of {', '.join(REFERENCE_MODES)}")
-        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k"):
+        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k", "generate_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)}: must be >= 1")
         if self.eval_steps is not None and self.eval_steps < 1:

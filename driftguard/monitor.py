@@ -17,11 +17,13 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
 from driftguard.errors import DriftGuardError
+from driftguard.mechanism.probe import MechanismProbe
 from driftguard.probe_pass import error_entry, is_oom, run_probe_pass
 from driftguard.probes.loaders import load_suite
 from driftguard.probes.suite import ProbeSuite
 from driftguard.reference import KLResult, KLSet, measure_kl, select_reference
 from driftguard.runner import generate, probing_mode
+from driftguard.schedule import FULL, ProbeSchedule, Tier
 from driftguard.scorers.judges import make_toxicity_judge
 from driftguard.types import Evaluation, Generation
 
@@ -48,6 +50,8 @@ class DriftMonitor:
         self.baseline_generations: dict[str, Generation] = {}
         self.last_generations: dict[str, Generation] = {}
         self.error_count = 0
+        self.mechanism = MechanismProbe.for_suite(self.suite, seed=config.seed, ranks=self.ranks) if config.mechanism else None
+        self.schedule = ProbeSchedule(config.generate_every)
 
     # -- stages ---------------------------------------------------------------------------------
     def _run(self, stage: str, step: int, errors: list[dict[str, Any]], fn: Callable[[int], Any]) -> Any:
@@ -74,18 +78,31 @@ class DriftMonitor:
                 return None
         return None
 
-    def _probe(self, model, tokenizer, step: int) -> Evaluation:
+    def _probe(self, model, tokenizer, step: int, tier: Tier = FULL) -> Evaluation:
         errors: list[dict[str, Any]] = []
         result = self._run("probe_pass", step, errors, lambda bs: run_probe_pass(
             model, tokenizer, self.suite, self.config, step=step, toxicity_judge=self.toxicity_judge, batch_size=bs,
-            ranks=self.ranks))
+            ranks=self.ranks, tier=tier))
         if result is None:
-            return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors)
+            return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors, tier=tier)
         evaluation, generations = result
-        self.last_generations = generations
+        evaluation.tier = tier
+        if tier == FULL:
+            self.last_generations = generations
         self.error_count += len(evaluation.errors)
         evaluation.errors = errors + evaluation.errors
         return evaluation
+
+    def _measure_mechanism(self, model, tokenizer, evaluation: Evaluation, *, fit: bool = False) -> None:
+        """Refusal-direction records and metrics (fit on ``model`` first at the baseline)."""
+        if self.mechanism is None or (not fit and self.mechanism.direction is None):
+            return
+        read = self.mechanism.fit if fit else self.mechanism.read
+        result = self._run("mechanism", evaluation.step, evaluation.errors, lambda bs: read(model, tokenizer, bs))
+        if result is not None:
+            records, metrics = result
+            evaluation.records.extend(records)
+            evaluation.metrics.update(metrics)
 
     def _measure_kl(self, model, evaluation: Evaluation) -> None:
         if self.reference is None or self.kl_set is None:
@@ -94,7 +111,8 @@ class DriftMonitor:
         if result is not None:
             evaluation.kl = result.to_dict()
             evaluation.metrics.update(result.metrics())
-        if self.config.kl_on_policy and getattr(self.reference, "exact", False) and self.last_generations:
+        if (self.config.kl_on_policy and getattr(self.reference, "exact", False) and self.last_generations
+                and evaluation.tier == FULL):
             on_policy = KLSet.on_policy(list(self.suite), self.last_generations)  # reuses the probe pass's outputs
             result = self._run("kl_on_policy", evaluation.step, evaluation.errors, lambda bs: self._kl(model, on_policy, bs))
             if result is not None:
@@ -133,6 +151,7 @@ class DriftMonitor:
         """Probe the baseline model (the unmodified policy, or the reference in an audit)."""
         evaluation = self._probe(model, tokenizer, step)
         self.baseline_generations = dict(self.last_generations)
+        self._measure_mechanism(model, tokenizer, evaluation, fit=True)
         return evaluation
 
     def _select_reference(self, policy, step: int, errors: list[dict[str, Any]], reference_model: Any,
@@ -188,6 +207,8 @@ class DriftMonitor:
             "kl_set": self.kl_set.to_dict() if self.kl_set is not None else None,
             "reference": getattr(self.reference, "name", None),
             "error_count": self.error_count,
+            "mechanism": self.mechanism.state_dict() if self.mechanism is not None else None,
+            "schedule": self.schedule.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any], policy: Any, *, reference_model: Any = None,
@@ -203,6 +224,9 @@ class DriftMonitor:
         self.detector.load_state_dict(state["detector"], suite=self.suite.info)
         self.baseline_evaluation = Evaluation.from_dict(state["baseline"]) if state.get("baseline") else None
         self.error_count = int(state.get("error_count", 0))
+        self.schedule.load_state_dict(state.get("schedule"))
+        if self.mechanism is not None:
+            self.mechanism.load_state_dict(state.get("mechanism"), policy)
         if state.get("kl_set") is None or state.get("reference") is None:
             return
         errors: list[dict[str, Any]] = []
@@ -219,9 +243,10 @@ class DriftMonitor:
                                                     lambda bs: self.reference.prepare(kl_set, batch_size=bs) or True):
             self.kl_set = kl_set
 
-    def evaluate(self, model, tokenizer, *, step: int) -> tuple[Evaluation, Assessment]:
-        """Probe the current model, measure KL against the reference and assess drift."""
-        evaluation = self._probe(model, tokenizer, step)
+    def evaluate(self, model, tokenizer, *, step: int, tier: Tier = FULL) -> tuple[Evaluation, Assessment]:
+        """Probe the current model (``tier``: ``full`` or ``forward``-only), measure KL and assess drift."""
+        evaluation = self._probe(model, tokenizer, step, tier)
+        self._measure_mechanism(model, tokenizer, evaluation)
         self._measure_kl(model, evaluation)
         return evaluation, self.detector.assess(evaluation)
 

@@ -16,6 +16,7 @@ from driftguard.distributed import Ranks
 from driftguard.probes.suite import ProbeSuite
 from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, score_options
 from driftguard.scorers import aggregate, score_all
+from driftguard.scorers.forward import score_forward
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
 
@@ -70,10 +71,11 @@ def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], 
 
 
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,
-                    ranks: Ranks | None = None) -> ProbeOutputs:
+                    ranks: Ranks | None = None, *, generate_probes: bool = True) -> ProbeOutputs:
     """Run the model over the suite: one batched generate pass and one batched option-scoring pass.
 
     With several ranks, each runs its shard and the outputs are gathered (every rank gets all of them).
+    ``generate_probes=False`` skips generation (the forward-only tier, driftguard/schedule.py).
     """
     ranks = ranks or Ranks()
     probes = list(suite)
@@ -83,7 +85,7 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
     with probing_mode(model, tokenizer):
         generations = ranks.gather_dicts(lambda: generate(
             model, tokenizer, ranks.shard(gen_probes), max_new_tokens=config.max_new_tokens, batch_size=batch_size,
-            markers=markers, **ranks.generate_kwargs(model))) if gen_probes else {}
+            markers=markers, **ranks.generate_kwargs(model))) if gen_probes and generate_probes else {}
         scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
@@ -102,14 +104,19 @@ def run_probe_pass(
     toxicity_judge: Callable[[list[str]], list[float]] | None = None,
     batch_size: int | None = None,
     ranks: Ranks | None = None,
+    tier: str = "full",
 ) -> tuple[Evaluation, dict[str, Generation]]:
     """Probe ``model`` with ``suite`` and score it. Returns the evaluation and the raw generations.
+
+    ``tier="forward"``: no generation; only what forwards measure is scored (``scorers/forward.py``).
 
     Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
     errors on single items are recorded by the scorers as unscored items.
     """
-    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks)
-    records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge)
+    full = tier == "full"
+    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks,
+                              generate_probes=full)
+    records = score_all(list(suite), outputs, toxicity_judge=toxicity_judge) if full else score_forward(list(suite), outputs)
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
     errors = [

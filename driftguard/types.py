@@ -139,12 +139,13 @@ class Evaluation:
     metrics: dict[str, float]
     kl: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    tier: str = "full"  # "full" (generation + forwards) or "forward" (forward passes only), driftguard/schedule.py
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (NaN -> None) to persist a baseline next to a checkpoint."""
         return {
             "step": self.step, "suite": self.suite.to_dict(), "metrics": _nan_to_none(self.metrics),
-            "kl": self.kl, "errors": self.errors,
+            "kl": self.kl, "errors": self.errors, "tier": self.tier,
             "records": [{"probe_id": r.probe_id, "dimension": r.dimension, "values": _nan_to_none(r.values),
                          "answer": r.answer, "reasoning": r.reasoning, "error": r.error} for r in self.records],
         }
@@ -155,7 +156,8 @@ class Evaluation:
         records = [ItemRecord(r["probe_id"], r["dimension"], _none_to_nan(r["values"]), r.get("answer", ""),
                               r.get("reasoning", ""), r.get("error")) for r in d["records"]]
         return cls(step=int(d["step"]), suite=SuiteInfo(**d["suite"]), records=records,
-                   metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])))
+                   metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])),
+                   tier=str(d.get("tier", "full")))
 
 
 def _nan_to_none(values: dict[str, float]) -> dict[str, float | None]:

@@ -110,6 +110,7 @@ class DriftDetector:
         self.continuous_test = continuous_test
         self.baseline: Baseline | None = None
         self.consecutive = 0
+        self.regressed: set[str] = set()  # metrics of the current streak (held while not measured)
         self.last_passing_checkpoint: dict[str, Any] | None = None
 
     # -- baseline -------------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class DriftDetector:
             baseline.check_suite(self.suite, where="set_baseline")
         self.baseline = baseline
         self.consecutive = 0
+        self.regressed = set()
 
     # -- assessment ------------------------------------------------------------------------------
     def assess(self, evaluation: Evaluation) -> Assessment:
@@ -144,7 +146,12 @@ class DriftDetector:
         kl_regressions = self._kl_regressions(evaluation)
         regressions += kl_regressions
         errors = count_errors(evaluation)
-        verdict = self._update_patience(bool(regressions), errors)
+        # Tiers: a metric regressed earlier and not measured now (a forward-only evaluation) holds the count.
+        measured = set(effects) | {n for n in self._kl_budgets() if _kl_value(evaluation, n) is not None}
+        unmeasured = self.regressed - measured
+        verdict = self._update_patience(bool(regressions), errors or len(unmeasured))
+        if regressions or not unmeasured:
+            self.regressed = {r.metric for r in regressions} | (unmeasured if regressions else set())
         return Assessment(
             step=int(evaluation.step), verdict=verdict, deltas=self._deltas(evaluation, effects),
             p_values=adjusted, regressions=regressions, consecutive=self.consecutive,
@@ -194,6 +201,9 @@ class DriftDetector:
         configured = self.config.thresholds if isinstance(self.config.thresholds, dict) else {}
         budgets = {name: value for name, value in configured.items() if METRICS[name].test == "budget" and value > 0}
         budgets.setdefault(KL_MEAN, self.config.kl_budget)
+        for name, spec in METRICS.items():  # registered non-zero defaults (a floor of "higher" metrics)
+            if spec.test == "budget" and spec.default_threshold > 0 and name not in configured:
+                budgets.setdefault(name, spec.default_threshold)
         return budgets
 
     def _kl_regressions(self, evaluation: Evaluation) -> list[Regression]:
@@ -201,10 +211,17 @@ class DriftDetector:
         base_metrics = self.baseline.metrics if self.baseline else {}
         for name, budget in self._kl_budgets().items():
             value = _kl_value(evaluation, name)
-            if value is None or value <= budget:
+            if value is None:
                 continue
             base = base_metrics.get(name, 0.0)
             base = 0.0 if math.isnan(base) else base
+            if METRICS[name].direction == "higher":  # a floor (mechanism/direction_cosine)
+                if value < budget:
+                    out.append(Regression(name, base, value, value - base, None, budget, "higher", None, base - value,
+                                          "budget", 0))
+                continue
+            if value <= budget:
+                continue
             out.append(Regression(name, base, value, value - base, None, budget, "lower", None, value - base, "budget", 0))
         return out
 
@@ -246,6 +263,7 @@ class DriftDetector:
             "baseline": self.baseline.to_dict() if self.baseline else None,
             "consecutive": self.consecutive,
             "last_passing_checkpoint": self.last_passing_checkpoint,
+            "regressed": sorted(self.regressed),
         }
 
     def load_state_dict(self, state: dict[str, Any], *, suite: SuiteInfo | None = None) -> None:
@@ -267,6 +285,7 @@ class DriftDetector:
                                   "{'path': ..., 'step': ...}")
         self.baseline = baseline
         self.consecutive = consecutive
+        self.regressed = {str(m) for m in state.get("regressed", [])}
         self.last_passing_checkpoint = dict(last) if last else None
 
 

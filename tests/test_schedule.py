@@ -1,0 +1,32 @@
+"""ProbeSchedule: which tier runs at which evaluation; metric -> tier for the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from driftguard.errors import ConfigError
+from driftguard.schedule import ProbeSchedule, metric_tier, metric_tiers
+
+
+def test_generation_every_nth_periodic_evaluation_and_always_at_saves_and_the_end():
+    schedule = ProbeSchedule(generate_every=3)
+    assert [schedule.tier("periodic") for _ in range(6)] == ["forward", "forward", "full"] * 2
+    assert schedule.tier("save") == "full" and schedule.tier("end") == "full" and schedule.tier("baseline") == "full"
+    assert schedule.tier("evaluate") == "forward"
+    assert ProbeSchedule(generate_every=1).tier("evaluate") == "full"
+    assert [ProbeSchedule(1).tier("periodic") for _ in range(3)] == ["full"] * 3
+    restored = ProbeSchedule(3)
+    restored.load_state_dict(schedule.state_dict())
+    assert restored.tier("periodic") == "forward" and restored.periodic == 7
+    assert ProbeSchedule.complete("full") and not ProbeSchedule.complete("forward")
+    with pytest.raises(ConfigError, match="generate_every"):
+        ProbeSchedule(0)
+
+
+def test_metric_tiers():
+    assert metric_tier("driftguard/mechanism/refusal_dprime") == "forward"
+    assert metric_tier("driftguard/safety/refusal_margin") == "forward"
+    assert metric_tier("driftguard/kl/mean") == "forward" and metric_tier("driftguard/kl/on_policy") == "full"
+    assert metric_tier("driftguard/safety/harmful_refusal_rate") == "full"
+    assert metric_tiers({"driftguard/bias/disambiguated_accuracy": 1.0, "driftguard/toxicity/toxic_rate": 0.0}) == {
+        "driftguard/bias/disambiguated_accuracy": "forward", "driftguard/toxicity/toxic_rate": "generate"}

@@ -92,7 +92,8 @@ def n_parameters(model: Any) -> int:
 
 
 def subset_suite(suite: ProbeSuite, per_dimension: int | None) -> ProbeSuite:
-    """The first ``per_dimension`` probes of each dimension (plus the clean probes robustness variants point to).
+    """The first ``per_dimension`` probes of each dimension and ``expect`` label (harmful and benign safety
+    prompts both: the refusal direction needs both), plus the clean probes robustness variants point to.
 
     ``None`` or 0 returns ``suite`` unchanged. The subset keeps the suite's order and gets the name ``<name>-sub<k>``.
     """
@@ -100,11 +101,12 @@ def subset_suite(suite: ProbeSuite, per_dimension: int | None) -> ProbeSuite:
         return suite
     if per_dimension < 0:
         raise ConfigError(f"--per-dimension {per_dimension}: must be >= 0 (0 = the whole suite)")
-    counts: dict[str, int] = {}
+    counts: dict[tuple[str, str | None], int] = {}
     keep: set[str] = set()
     for probe in suite:
-        if counts.get(probe.dimension, 0) < per_dimension:
-            counts[probe.dimension] = counts.get(probe.dimension, 0) + 1
+        group = (probe.dimension, probe.expect)
+        if counts.get(group, 0) < per_dimension:
+            counts[group] = counts.get(group, 0) + 1
             keep.add(probe.id)
             if probe.variant_of:
                 keep.add(probe.variant_of)

@@ -72,9 +72,14 @@ def test_probe_pass_smoke(capsys):
 
 @pytest.mark.slow
 def test_overhead_smoke(capsys):
-    result, headline = _run("overhead", ["--steps", "2", "--eval-steps", "1", "--per-dimension", "1",
-                                         "--max-new-tokens", "2", "--seq-len", "32", "--train-batch-size", "2"], capsys)
+    result, headline = _run("overhead", ["--steps", "2", "--eval-steps", "1", "--per-dimension", "4",
+                                         "--max-new-tokens", "2", "--seq-len", "32", "--train-batch-size", "2",
+                                         "--tier-repeats", "1"], capsys)
     assert "overhead_fraction" in headline and headline["steps"] == 2
+    tiers = result["tiers"]
+    assert set(tiers["seconds"]) == {"forward_evaluation", "full_evaluation", "mechanism_pass", "bare_forward"}
+    assert tiers["mechanism_prompts"] == 8 and headline["mechanism_vs_bare_forward"] > 0
+    assert headline["full_tier_overhead_default_cadence"] > 0 and headline["forward_tier_overhead_default_cadence"] > 0
     guarded = result["runs"]["guarded"][0]
     assert [e["step"] for e in guarded["evaluations"] if e["hook"] == "on_step_end"] == [1, 2]
     assert guarded["verdict"] in ("pass", "warn", "fail") and result["runs"]["bare"][0]["steps"] == 2

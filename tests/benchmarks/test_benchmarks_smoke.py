@@ -78,7 +78,7 @@ def test_overhead_smoke(capsys):
     assert "overhead_fraction" in headline and headline["steps"] == 2
     tiers = result["tiers"]
     assert set(tiers["seconds"]) == {"forward_evaluation", "full_evaluation", "mechanism_pass", "bare_forward"}
-    assert tiers["mechanism_prompts"] == 8 and headline["mechanism_vs_bare_forward"] > 0
+    assert tiers["mechanism_prompts"] >= 8 and headline["mechanism_vs_bare_forward"] > 0
     assert headline["full_tier_overhead_default_cadence"] > 0 and headline["forward_tier_overhead_default_cadence"] > 0
     guarded = result["runs"]["guarded"][0]
     assert [e["step"] for e in guarded["evaluations"] if e["hook"] == "on_step_end"] == [1, 2]

@@ -83,3 +83,37 @@ def test_overhead_smoke(capsys):
     guarded = result["runs"]["guarded"][0]
     assert [e["step"] for e in guarded["evaluations"] if e["hook"] == "on_step_end"] == [1, 2]
     assert guarded["verdict"] in ("pass", "warn", "fail") and result["runs"]["bare"][0]["steps"] == 2
+
+
+def test_early_warning_first_steps_reads_the_reports():
+    early = _script("early_warning")
+    dprime, rate = "driftguard/mechanism/refusal_dprime", "driftguard/safety/harmful_refusal_rate"
+    reports = [
+        {"step": 0, "metrics": {dprime: 2.0, rate: 1.0}, "p_values": {}, "deltas": {}, "regressions": []},
+        {"step": 5, "metrics": {dprime: 1.9, rate: 1.0}, "p_values": {dprime: 0.01, rate: 1.0},
+         "deltas": {dprime: -0.1, rate: 0.0}, "regressions": []},
+        {"step": 10, "metrics": {dprime: 1.0, rate: 0.5}, "p_values": {dprime: 0.001, rate: 0.001},
+         "deltas": {dprime: -1.0, rate: -0.5}, "regressions": [{"metric": dprime}, {"metric": rate}]},
+    ]
+    table = early.first_steps(reports, (dprime, rate))
+    assert table[dprime]["first_significant"] == 5 and table[dprime]["first_regressed"] == 10
+    assert table[rate]["first_significant"] == 10 and table[rate]["values"] == {0: 1.0, 5: 1.0, 10: 0.5}
+
+
+@pytest.mark.slow
+def test_early_warning_scenario_smoke(tiny_model_dir, tmp_path):
+    from datasets import Dataset
+
+    from driftguard.probes import load_suite
+
+    early = _script("early_warning")
+    common = _script("common")
+    suite = common.write_suite(common.subset_suite(load_suite("compact"), 4), tmp_path / "suite.jsonl")
+    rows = [{"prompt": [{"role": "user", "content": f"q{i}"}], "completion": [{"role": "assistant", "content": "Sure."}]}
+            for i in range(8)]
+    settings = early.ScenarioSettings(max_steps=2, eval_steps=1, batch_size=4, warmup_steps=0, probe_batch_size=8,
+                                      max_new_tokens=2, suite=str(suite))
+    result = early.run_scenario("smoke", tiny_model_dir, Dataset.from_list(rows), tmp_path / "run", settings)
+    assert [step for step, _ in result["verdicts"]] == [0, 1, 2]
+    assert set(result["signals"]) == set(early.SIGNALS) and result["direction"]["layer"] >= 1
+    assert set(result["signals"]["driftguard/mechanism/refusal_dprime"]["values"]) == {0, 1, 2}

@@ -27,6 +27,8 @@ SHAPES: dict[str, dict[str, int]] = {
               "intermediate_size": 704, "vocab_size": 32000},
     "gpu": {"hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
             "intermediate_size": 4864, "vocab_size": 151936},
+    "gpu1.5b": {"hidden_size": 1536, "num_hidden_layers": 28, "num_attention_heads": 12, "num_key_value_heads": 2,
+                "intermediate_size": 8960, "vocab_size": 151936},  # Qwen2.5-1.5B-shaped (~1.5B parameters)
 }
 TOKENIZER_VOCAB = 8192
 
@@ -76,7 +78,7 @@ def build_model(shape: str, tokenizer: Any, device: Any, dtype: Any, seed: int =
         raise ConfigError(f"--shape {shape}: unknown; use one of {', '.join(SHAPES)}")
     dims = dict(SHAPES[shape])
     dims["vocab_size"] = max(dims["vocab_size"], len(tokenizer))
-    config = LlamaConfig(**dims, max_position_embeddings=4096, tie_word_embeddings=shape == "gpu",
+    config = LlamaConfig(**dims, max_position_embeddings=4096, tie_word_embeddings=shape.startswith("gpu"),
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)

@@ -65,6 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
     "small": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
     "gpu": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
+    "gpu1.5b": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
 }
 
 
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="also time the forward-only tier, the full tier and the mechanism pass (default: on)")
     parser.add_argument("--tier-repeats", type=int, default=3, help="round-robin rounds of the tier timings")
     parser.add_argument("--generate-every", type=int, default=4, help="the cadence reported as an example")
+    parser.add_argument("--tiers-only", action="store_true",
+                        help="only the bare run (for the step time) and the tier timings, no guarded run")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     if args.threads:
@@ -221,10 +224,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         bare, guarded = [], []
         for r in range(args.repeats):
             bare.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"bare{r}", args.steps, None))
-            guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}", args.steps,
-                                      guard_config))
+            if not args.tiers_only:
+                guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}",
+                                          args.steps, guard_config))
         tiers = measure_tiers(args, tokenizer, device, dtype, guard_config) if args.tiers else None
     t_bare = statistics.median(b["train_seconds"] for b in bare)
+    nan = float("nan")
+    guarded = guarded or [{"train_seconds": nan, "median_evaluation_seconds": nan, "baseline_seconds": nan,
+                           "eval_steps": eval_steps or DEFAULT_EVAL_STEPS}]
     t_guarded = statistics.median(g["train_seconds"] for g in guarded)
     step = statistics.median(b["median_step_seconds"] for b in bare)
     evaluation = statistics.median(g["median_evaluation_seconds"] for g in guarded)

@@ -117,3 +117,37 @@ def test_early_warning_scenario_smoke(tiny_model_dir, tmp_path):
     assert [step for step, _ in result["verdicts"]] == [0, 1, 2]
     assert set(result["signals"]) == set(early.SIGNALS) and result["direction"]["layer"] >= 1
     assert set(result["signals"]["driftguard/mechanism/refusal_dprime"]["values"]) == {0, 1, 2}
+
+
+def test_gpu_run_isolates_failures_and_keeps_to_its_budget(tmp_path, monkeypatch, capsys):
+    """A measurement that crashes is recorded with its error; the next one still runs; over budget -> skipped."""
+    gpu_run = _script("gpu_run")
+    steps = [gpu_run.Measurement("broken", "power", ["--no-such-flag"], 1),
+             gpu_run.Measurement("power", "power", ["--runs", "1", "--drops", "0.1", "--metrics",
+                                                    "safety/harmful_refusal_rate", "--n-boot", "20"], 1,
+                                 ("false_alarm_rate_per_eval",)),
+             gpu_run.Measurement("late", "power", [], 10_000)]
+    monkeypatch.setattr(gpu_run, "plan", lambda smoke, device: steps)
+    summary = gpu_run.main(["--out", str(tmp_path), "--budget", "400", "--reserve", "0"])
+    runs = summary["measurements"]
+    assert runs["broken"]["status"] == "error" and "--no-such-flag" in runs["broken"]["error"]
+    assert runs["power"]["status"] == "ok" and 0 <= runs["power"]["headline"]["false_alarm_rate_per_eval"] <= 1
+    assert runs["late"]["status"] == "skipped" and "time budget" in runs["late"]["reason"]
+    for name in ("broken", "power", "late"):
+        assert json.loads((tmp_path / f"{name}.json").read_text())["name"] == name
+    assert json.loads((tmp_path / "summary.json").read_text())["measurements"].keys() == runs.keys()
+    assert "false_alarm_rate_per_eval=" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_gpu_run_smoke_variant(tmp_path):
+    """The prepared GPU script's CPU variant: every planned measurement runs and writes its JSON."""
+    gpu_run = _script("gpu_run")
+    summary = gpu_run.main(["--smoke", "--out", str(tmp_path), "--budget", "900"])
+    planned = [m.name for m in gpu_run.plan(True, "cpu")]
+    assert list(summary["measurements"]) == planned
+    for name in planned:
+        record = json.loads((tmp_path / f"{name}.json").read_text())
+        assert record["status"] == "ok", record.get("error")
+        assert record["headline"] and record["result"]["benchmark"] == name
+    assert summary["measurements"]["overhead"]["headline"]["mechanism_vs_bare_forward"] > 0

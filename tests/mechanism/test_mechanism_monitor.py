@@ -15,7 +15,7 @@ from driftguard.mechanism.probe import refusal_prompts
 from driftguard.monitor import DriftMonitor
 from driftguard.probes import load_suite
 from driftguard.probes.suite import ProbeSuite
-from driftguard.report import build_report
+from driftguard.report import build_report, render_markdown
 from driftguard.runner import render_prompt_ids
 
 GENERATION_METRICS = ("driftguard/safety/harmful_refusal_rate", "driftguard/toxicity/mean_toxicity",
@@ -91,6 +91,8 @@ def test_forward_tier_generates_nothing_and_says_so(tiny_model_factory, tiny_tok
     assert report["tier"] == "forward"
     assert report["metric_tiers"][HARMFUL_PROJECTION] == "forward"
     assert report["metric_tiers"]["driftguard/safety/refusal_margin"] == "forward"
+    markdown = render_markdown(report)
+    assert "Tier: forward passes only" in markdown and "| mechanism/direction_cosine |" in markdown
     full, assessment = monitor.evaluate(model, tiny_tokenizer, step=4)
     assert build_report(full, assessment, baseline)["metric_tiers"]["driftguard/safety/harmful_refusal_rate"] == "generate"
 

@@ -201,7 +201,8 @@ class DriftGuardCallback(TrainerCallback):
         if self.monitor is None or metrics is None:
             return control
         if self.last_eval_step != state.global_step:
-            self._evaluate(args, state, control, self.monitor.schedule.tier("evaluate"))
+            tier = "full" if control.should_save else self.monitor.schedule.tier("evaluate")  # a save follows
+            self._evaluate(args, state, control, tier)
         extra = {f"eval_{name}": value for name, value in (self.last_report or {}).get("metrics", {}).items()
                  if value is not None}
         metrics.update(extra)

@@ -151,3 +151,27 @@ def test_gpu_run_smoke_variant(tmp_path):
         assert record["status"] == "ok", record.get("error")
         assert record["headline"] and record["result"]["benchmark"] == name
     assert summary["measurements"]["overhead"]["headline"]["mechanism_vs_bare_forward"] > 0
+
+
+def test_gpu_run_plan_arguments_are_accepted_by_each_script(monkeypatch):
+    """Every GPU measurement's command line parses with its script's own parser (no model is built)."""
+    import argparse
+
+    gpu_run = _script("gpu_run")
+
+    class Parsed(Exception):
+        pass
+
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        raise Parsed(original(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    planned = gpu_run.plan(False, "cuda")
+    assert {"overhead", "tiers_1.5b", "kl_pass", "probe_pass"} <= {m.name for m in planned}
+    assert sum(m.estimate for m in planned if m.name in ("overhead", "tiers_1.5b", "kl_pass", "probe_pass")) <= 480
+    for m in planned:
+        with pytest.raises(Parsed) as parsed:
+            _script(m.module).main(m.argv)
+        assert parsed.value.args[0].device == "cuda", m.name

@@ -65,6 +65,13 @@ class DriftGuardConfig:
         metadata={"help": "Forward-only refusal-direction metrics (driftguard/mechanism/*) at every evaluation: "
                   "one forward over the suite's harmful and benign safety prompts, no generation."},
     )
+    informational: list[str] = field(
+        default_factory=lambda: ["mechanism/refusal_dprime", "mechanism/harmful_projection",
+                                 "mechanism/direction_cosine"],
+        metadata={"help": "Metrics tested and reported (report key 'informational') but never counted toward "
+                  "WARN/FAIL, alerts or early stop; tested in their own Holm family. Default: the mechanism metrics "
+                  "(on the tiny demo models they move in the aligned control too, see README). [] counts them."},
+    )
     generate_every: int = field(
         default=1,
         metadata={"help": "Run the generation probes every N evaluations (1: every evaluation). The other "
@@ -90,6 +97,11 @@ class DriftGuardConfig:
         for name, value in self.thresholds.items():
             if value < 0:
                 raise ConfigError(f"thresholds[{name!r}] = {value}: must be >= 0 (a minimal effect size)")
+        if self.informational is None:
+            self.informational = []
+        if isinstance(self.informational, str):
+            self.informational = [s.strip() for s in self.informational.split(",") if s.strip()]
+        self.informational = [get_metric(name).name for name in self.informational]
         if self.reference not in REFERENCE_MODES:
             raise ConfigError(f"reference = {self.reference!r}: use one of {', '.join(REFERENCE_MODES)}")
         for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k", "generate_every"):

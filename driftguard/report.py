@@ -70,6 +70,7 @@ def build_report(
         "baseline": base,
         "metrics": dict(evaluation.metrics),
         "regressions": [r.to_dict() for r in assessment.regressions],
+        "informational": [r.to_dict() for r in getattr(assessment, "informational", [])],
         "kl": kl_section(evaluation),
         "errors": errors,
         "multiple_testing": assessment.multiple_testing,

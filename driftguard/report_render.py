@@ -18,6 +18,7 @@ _VERDICT_COLORS = {"warn": "#f0a202", "fail": "#d62828"}
 def render_markdown(report: dict[str, Any]) -> str:
     """A readable summary: verdict, metric table (regressions marked), KL, top drifting probes, errors."""
     regressed = {r["metric"]: r for r in report.get("regressions", [])}
+    noted = {r["metric"] for r in report.get("informational") or []}
     suite = report.get("suite", {})
     base = report.get("baseline", {})
     lines = [
@@ -42,7 +43,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue  # KL has its own section
         direction = _ARROWS.get(METRICS[name].direction, "") if name in METRICS else ""
         delta = deltas.get(name, _diff(metrics.get(name), base_metrics.get(name)))
-        marker = "**REGRESSED**" if name in regressed else ""
+        marker = "**REGRESSED**" if name in regressed else ("moved (informational)" if name in noted else "")
         lines.append(f"| {name.removeprefix('driftguard/')} | {direction} | {_fmt(base_metrics.get(name))} | "
                      f"{_fmt(metrics.get(name))} | {_fmt(delta, signed=True)} | {_fmt_p(p_values.get(name))} | {marker} |")
     lines += _unscored_lines(report.get("unscored") or {}, report.get("untested") or [])

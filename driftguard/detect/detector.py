@@ -79,11 +79,13 @@ class Assessment:
     baseline_step: int = 0
     baseline_metrics: dict[str, float] = field(default_factory=dict)
     baseline_errors: list[dict[str, Any]] = field(default_factory=list)
+    informational: list[Regression] = field(default_factory=list)  # regressed, but never counted (config)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["verdict"] = self.verdict.value
         d["regressions"] = [r.to_dict() for r in self.regressions]
+        d["informational"] = [r.to_dict() for r in self.informational]
         return d
 
 
@@ -141,10 +143,15 @@ class DriftDetector:
                 continue
             tests[spec.name], raw[spec.name] = self._test(spec, base, cur)
             effects[spec.name] = (float(base.mean()), float(cur.mean()), int(base.size))
-        adjusted = holm(raw)
+        informational = set(self.config.informational or ())
+        adjusted = {**holm({m: p for m, p in raw.items() if m not in informational}),  # two families:
+                    **holm({m: p for m, p in raw.items() if m in informational})}  # the counted, the informational
         regressions = [r for m in raw if (r := self._judge(METRICS[m], effects[m], raw[m], adjusted[m], tests[m]))]
         kl_regressions = self._kl_regressions(evaluation)
         regressions += kl_regressions
+        noted = [r for r in regressions if r.metric in informational]
+        regressions = [r for r in regressions if r.metric not in informational]
+        kl_regressions = [r for r in kl_regressions if r.metric not in informational]
         errors = count_errors(evaluation)
         # Tiers: a metric regressed earlier and not measured now (a forward-only evaluation) holds the count.
         measured = set(effects) | {n for n in self._kl_budgets() if _kl_value(evaluation, n) is not None}
@@ -160,7 +167,7 @@ class DriftDetector:
             n_paired={m: n for m, (_b, _c, n) in effects.items()}, tests=tests,
             unscored=self._unscored(evaluation), untested=self._untested(effects),
             baseline_step=baseline.step, baseline_metrics=dict(baseline.metrics),
-            baseline_errors=[dict(e) for e in baseline.errors],
+            baseline_errors=[dict(e) for e in baseline.errors], informational=noted,
         )
 
     def _update_patience(self, regressed: bool, errors: int) -> Verdict:

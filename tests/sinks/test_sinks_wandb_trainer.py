@@ -97,8 +97,7 @@ def test_alerts_follow_the_verdicts(wandb_run):
     verdicts = [h["verdict"] for h in wandb_run["history_file"]]
     assert verdicts == ["pass", "warn", "fail"], "the forced drift should regress refusal_margin (warn, then fail)"
     assert [(a["level"], a["title"]) for a in wandb_run["alerts"]] == [
-        ("WARN", "driftguard WARN: mechanism, safety regressed"),  # the refusal direction moved too (forward tier)
-        ("ERROR", "driftguard FAIL: mechanism, safety regressed")]
+        ("WARN", "driftguard WARN: safety regressed"), ("ERROR", "driftguard FAIL: safety regressed")]
     assert "safety/refusal_margin" in wandb_run["alerts"][1]["text"] and "step 4" in wandb_run["alerts"][1]["text"]
 
 

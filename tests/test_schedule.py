@@ -30,3 +30,23 @@ def test_metric_tiers():
     assert metric_tier("driftguard/safety/harmful_refusal_rate") == "full"
     assert metric_tiers({"driftguard/bias/disambiguated_accuracy": 1.0, "driftguard/toxicity/toxic_rate": 0.0}) == {
         "driftguard/bias/disambiguated_accuracy": "forward", "driftguard/toxicity/toxic_rate": "generate"}
+
+
+def test_config_fields_of_the_schedule_and_the_mechanism_tier():
+    from transformers import HfArgumentParser
+
+    from driftguard.config import DriftGuardConfig
+
+    config = DriftGuardConfig()
+    assert config.mechanism and config.generate_every == 1
+    assert config.informational == ["driftguard/mechanism/refusal_dprime", "driftguard/mechanism/harmful_projection",
+                                    "driftguard/mechanism/direction_cosine"]
+    assert DriftGuardConfig(informational="kl/mean, safety/refusal_margin").informational == [
+        "driftguard/kl/mean", "driftguard/safety/refusal_margin"]
+    with pytest.raises(ConfigError, match="generate_every = 0"):
+        DriftGuardConfig(generate_every=0)
+    with pytest.raises(ConfigError, match="unknown metric 'mechanism/nope'"):
+        DriftGuardConfig(informational=["mechanism/nope"])
+    [parsed] = HfArgumentParser(DriftGuardConfig).parse_args_into_dataclasses(
+        ["--generate_every", "4", "--mechanism", "false", "--informational", "kl/mean"])
+    assert (parsed.generate_every, parsed.mechanism, parsed.informational) == (4, False, ["driftguard/kl/mean"])

@@ -9,9 +9,9 @@ Measurements (``--device cuda``, realistic shapes, bf16; ``--smoke``: tiny shape
 
 - ``overhead``: SFT with and without the callback (Qwen2.5-0.5B shape), the forward-only and the full tier
   per evaluation, the mechanism pass vs a bare forward;
-- ``tiers_1.5b``: the same tier timings on a Qwen2.5-1.5B-shaped model (28 layers, hidden 1536);
 - ``kl_pass``: KL with the ``model``, ``adapter`` and ``cached`` references vs a bare forward, peak memory;
 - ``probe_pass``: the batched probe pass vs a straightforward one, and vs TRL's generation helper;
+- ``tiers_1.5b``: the tier timings on a Qwen2.5-1.5B-shaped model (28 layers, hidden 1536);
 - any other benchmark script found in benchmarks/ and not listed here (e.g. the reasoning-aware pass's),
   run with ``--device``. The tier timings use the default config, so they include the reasoning-aware
   pass (``think_budget``) when this driftguard has it (``summary.json`` says whether it does).
@@ -77,12 +77,12 @@ def plan(smoke: bool, device: str) -> list[Measurement]:
             Measurement("overhead", "overhead", [*gpu, "--shape", "gpu", "--steps", "60", "--eval-steps", "30",
                                                  "--tier-repeats", "2"], 200,
                         ("overhead_fraction", "steady_state_overhead_default_cadence", *tier_keys)),
-            Measurement("tiers_1.5b", "overhead", [*gpu, "--shape", "gpu1.5b", "--steps", "20", "--tiers-only",
-                                                   "--tier-repeats", "2"], 120, tier_keys),
             Measurement("kl_pass", "kl_pass", [*gpu, "--repeats", "3"], 60,
                         ("kl_vs_bare_model", "kl_vs_bare_adapter", "kl_vs_bare_cached", "peak_mem_chunked_vs_naive")),
             Measurement("probe_pass", "probe_pass", [*gpu, "--per-dimension", "6", "--repeats", "1"], 100,
                         ("speedup_vs_straightforward", "generate_speedup_vs_trl")),
+            Measurement("tiers_1.5b", "overhead", [*gpu, "--shape", "gpu1.5b", "--steps", "20", "--tiers-only",
+                                                   "--tier-repeats", "1"], 120, tier_keys),
         ]
     for path in sorted((ROOT / "benchmarks").glob("*.py")):  # scripts added later (e.g. the reasoning pass)
         if path.stem not in KNOWN and not path.stem.startswith("_"):
@@ -191,8 +191,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             (out / f"{m.name}.json").write_text(json.dumps(record, indent=1))
             records.append(record)
             continue
-        print(f"[gpu_run] {m.name}: up to {min(left, 2 * m.estimate):.0f} s", flush=True)
-        records.append(run_one(m, min(left, 2 * m.estimate), out))
+        print(f"[gpu_run] {m.name}: up to {min(left, max(2 * m.estimate, 60.0)):.0f} s", flush=True)
+        records.append(run_one(m, min(left, max(2 * m.estimate, 60.0)), out))
     summary = {"environment": environment, "seconds": round(time.perf_counter() - t0, 1),
                "measurements": {r["name"]: {k: r.get(k) for k in ("status", "seconds", "headline", "error", "reason")}
                                 for r in records}}

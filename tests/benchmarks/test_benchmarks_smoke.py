@@ -149,7 +149,7 @@ def test_gpu_run_smoke_variant(tmp_path):
     for name in planned:
         record = json.loads((tmp_path / f"{name}.json").read_text())
         assert record["status"] == "ok", record.get("error")
-        assert record["headline"] and record["result"]["benchmark"] == name
+        assert record["headline"] and isinstance(record["result"], dict), name
     assert summary["measurements"]["overhead"]["headline"]["mechanism_vs_bare_forward"] > 0
 
 

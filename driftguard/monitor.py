@@ -17,6 +17,7 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
 from driftguard.errors import DriftGuardError
+from driftguard.mechanism.direction import RECORD_SUFFIX
 from driftguard.mechanism.probe import MechanismProbe
 from driftguard.probe_pass import error_entry, is_oom, run_probe_pass
 from driftguard.probes.loaders import load_suite
@@ -267,7 +268,7 @@ class DriftMonitor:
                 spec = get_metric(name)
                 worse = spec.badness(value) - spec.badness(before.values[name])
                 if worse > 0:
-                    probe = self.suite.get(rec.probe_id)
+                    probe = self.suite.get(rec.probe_id.removesuffix(RECORD_SUFFIX))  # mechanism records
                     rows.append((worse, {
                         "dimension": rec.dimension, "probe_id": rec.probe_id, "metric": name,
                         "prompt": probe.display_prompt() if probe else "",

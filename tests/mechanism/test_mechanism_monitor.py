@@ -118,3 +118,18 @@ def test_mechanism_false_turns_it_off(tiny_model, tiny_tokenizer, small_suite):
     monitor = _monitor(small_suite, mechanism=False)
     baseline = monitor.probe_baseline(tiny_model, tiny_tokenizer)
     assert monitor.mechanism is None and not set(MECHANISM_METRICS) & set(baseline.metrics)
+
+
+def test_counted_mechanism_regressions_name_their_prompts(tiny_model_factory, tiny_tokenizer, small_suite):
+    """With ``informational=[]`` the mechanism metrics count; the worst items show the safety prompt."""
+    model = tiny_model_factory(0)
+    monitor = _monitor(small_suite, informational=[])
+    monitor.start(model, tiny_tokenizer)
+    evaluation, _ = monitor.evaluate(model, tiny_tokenizer, step=1, tier="forward")
+    for record in evaluation.records:  # harmful prompts slide toward the benign side by 2 baseline SDs
+        if HARMFUL_PROJECTION in record.values:
+            record.values[HARMFUL_PROJECTION] -= 2.0
+    assessment = monitor.detector.assess(evaluation)
+    assert [r.metric for r in assessment.regressions] == [HARMFUL_PROJECTION]
+    worst = monitor.worst_items(evaluation, assessment, limit=50)
+    assert len(worst) == 12 and all(w["probe_id"].endswith("#mechanism") and w["prompt"] for w in worst)

@@ -27,6 +27,8 @@ SHAPES: dict[str, dict[str, int]] = {
               "intermediate_size": 704, "vocab_size": 32000},
     "gpu": {"hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
             "intermediate_size": 4864, "vocab_size": 151936},
+    "gpu1.5b": {"hidden_size": 1536, "num_hidden_layers": 28, "num_attention_heads": 12, "num_key_value_heads": 2,
+                "intermediate_size": 8960, "vocab_size": 151936},  # Qwen2.5-1.5B-shaped (~1.5B parameters)
 }
 TOKENIZER_VOCAB = 8192
 
@@ -76,7 +78,7 @@ def build_model(shape: str, tokenizer: Any, device: Any, dtype: Any, seed: int =
         raise ConfigError(f"--shape {shape}: unknown; use one of {', '.join(SHAPES)}")
     dims = dict(SHAPES[shape])
     dims["vocab_size"] = max(dims["vocab_size"], len(tokenizer))
-    config = LlamaConfig(**dims, max_position_embeddings=4096, tie_word_embeddings=shape == "gpu",
+    config = LlamaConfig(**dims, max_position_embeddings=4096, tie_word_embeddings=shape.startswith("gpu"),
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
@@ -92,7 +94,8 @@ def n_parameters(model: Any) -> int:
 
 
 def subset_suite(suite: ProbeSuite, per_dimension: int | None) -> ProbeSuite:
-    """The first ``per_dimension`` probes of each dimension (plus the clean probes robustness variants point to).
+    """The first ``per_dimension`` probes of each dimension and ``expect`` label (harmful and benign safety
+    prompts both: the refusal direction needs both), plus the clean probes robustness variants point to.
 
     ``None`` or 0 returns ``suite`` unchanged. The subset keeps the suite's order and gets the name ``<name>-sub<k>``.
     """
@@ -100,11 +103,12 @@ def subset_suite(suite: ProbeSuite, per_dimension: int | None) -> ProbeSuite:
         return suite
     if per_dimension < 0:
         raise ConfigError(f"--per-dimension {per_dimension}: must be >= 0 (0 = the whole suite)")
-    counts: dict[str, int] = {}
+    counts: dict[tuple[str, str | None], int] = {}
     keep: set[str] = set()
     for probe in suite:
-        if counts.get(probe.dimension, 0) < per_dimension:
-            counts[probe.dimension] = counts.get(probe.dimension, 0) + 1
+        group = (probe.dimension, probe.expect)
+        if counts.get(group, 0) < per_dimension:
+            counts[group] = counts.get(group, 0) + 1
             keep.add(probe.id)
             if probe.variant_of:
                 keep.add(probe.variant_of)

@@ -13,6 +13,12 @@ output); the measured fraction then includes the baseline and is far above the s
 a Qwen2.5-0.5B-shaped model with random weights in bf16, 300 steps at the default cadence (eval_steps 100).
 With random weights every generate-probe runs to ``max_new_tokens`` (worst case).
 
+Tiers (``--tiers``, on by default): on one model, side by side (round robin), one forward-only evaluation
+(``DriftMonitor.evaluate(tier="forward")``: mechanism + refusal margin + option scores + KL + detector), one
+full evaluation (``tier="full"``: + generation) and the mechanism pass against a bare forward over the
+same prompts (same batches, no hidden states collected); each in units of the bare run's median training
+step, hence the steady-state overhead of each tier at the default cadence and at ``generate_every`` N.
+
 Usage: ``python benchmarks/overhead.py [--device cpu|cuda] [--shape tiny|small|gpu] [--steps N] [--eval-steps N]``.
 Prints one JSON object, then the headline as JSON on the last line.
 """
@@ -50,6 +56,7 @@ from benchmarks.common import (  # noqa: E402
     resolve_device,
     resolve_dtype,
     synchronize,
+    timed_round_robin,
     write_suite,
 )
 
@@ -58,6 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
     "small": {"steps": 40, "eval_steps": 20, "train_batch_size": 8, "seq_len": 256},
     "gpu": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
+    "gpu1.5b": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
 }
 
 
@@ -183,6 +191,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--repeats", type=int, default=1, help="bare/guarded pairs (medians reported)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tiers", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the forward-only tier, the full tier and the mechanism pass (default: on)")
+    parser.add_argument("--tier-repeats", type=int, default=3, help="round-robin rounds of the tier timings")
+    parser.add_argument("--generate-every", type=int, default=4, help="the cadence reported as an example")
+    parser.add_argument("--tiers-only", action="store_true",
+                        help="only the bare run (for the step time) and the tier timings, no guarded run")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     if args.threads:
@@ -210,9 +224,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         bare, guarded = [], []
         for r in range(args.repeats):
             bare.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"bare{r}", args.steps, None))
-            guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}", args.steps,
-                                      guard_config))
+            if not args.tiers_only:
+                guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}",
+                                          args.steps, guard_config))
+        tiers = measure_tiers(args, tokenizer, device, dtype, guard_config) if args.tiers else None
     t_bare = statistics.median(b["train_seconds"] for b in bare)
+    nan = float("nan")
+    guarded = guarded or [{"train_seconds": nan, "median_evaluation_seconds": nan, "baseline_seconds": nan,
+                           "eval_steps": eval_steps or DEFAULT_EVAL_STEPS}]
     t_guarded = statistics.median(g["train_seconds"] for g in guarded)
     step = statistics.median(b["median_step_seconds"] for b in bare)
     evaluation = statistics.median(g["median_evaluation_seconds"] for g in guarded)
@@ -243,10 +262,61 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     overhead = fraction(t_guarded - t_bare, t_bare)
     result["overhead_fraction"] = overhead
-    emit(result, {"overhead_fraction": overhead, "evaluation_in_steps": pass_in_steps,
-                  "steady_state_overhead_default_cadence": result["steady_state_overhead_default_cadence"],
-                  "eval_steps": resolved_eval_steps, "steps": args.steps, "shape": args.shape, "device": str(device)})
+    headline = {"overhead_fraction": overhead, "evaluation_in_steps": pass_in_steps,
+                "steady_state_overhead_default_cadence": result["steady_state_overhead_default_cadence"],
+                "eval_steps": resolved_eval_steps, "steps": args.steps, "shape": args.shape, "device": str(device)}
+    if tiers is not None:
+        tiers.update(tier_overheads(tiers, step, args.generate_every))
+        result["tiers"] = tiers
+        headline.update({k: tiers[k] for k in ("forward_tier_overhead_default_cadence",
+                                               "full_tier_overhead_default_cadence",
+                                               f"overhead_generate_every_{args.generate_every}",
+                                               "mechanism_vs_bare_forward")})
+    emit(result, headline)
     return result
+
+
+def measure_tiers(args, tokenizer, device, dtype, config: DriftGuardConfig) -> dict[str, Any]:
+    """Seconds of a forward-only and a full evaluation, the mechanism pass and a bare forward (round robin)."""
+    from driftguard.mechanism.activations import forward_last_token
+    from driftguard.monitor import DriftMonitor
+    from driftguard.runner import probing_mode, render_prompt_ids
+
+    model = build_model(args.shape, tokenizer, device, dtype, seed=args.seed)
+    monitor = DriftMonitor(config)
+    with contextlib.redirect_stdout(io.StringIO()):
+        monitor.start(model, tokenizer)
+    mechanism = monitor.mechanism
+    probes = [*mechanism.harmful, *mechanism.benign] if mechanism else []
+    rows = [render_prompt_ids(tokenizer, p.chat()) for p in probes]
+
+    def bare_forward() -> None:
+        with probing_mode(model, tokenizer) as pad_id:
+            forward_last_token(model, rows, batch_size=config.batch_size, pad_id=pad_id, hidden_states=False)
+
+    fns = {"forward_evaluation": lambda: monitor.evaluate(model, tokenizer, step=1, tier="forward"),
+           "full_evaluation": lambda: monitor.evaluate(model, tokenizer, step=1, tier="full")}
+    if mechanism is not None:
+        fns["mechanism_pass"] = lambda: mechanism.read(model, tokenizer, config.batch_size)
+        fns["bare_forward"] = bare_forward
+    with contextlib.redirect_stdout(io.StringIO()):
+        seconds, _ = timed_round_robin(fns, device, args.tier_repeats)
+    return {"seconds": seconds, "mechanism_prompts": len(rows), "repeats": args.tier_repeats,
+            "note": "monitor.evaluate (probe pass + mechanism + KL + detector), no sinks; same model and suite"}
+
+
+def tier_overheads(tiers: dict[str, Any], step_seconds: float, generate_every: int) -> dict[str, float]:
+    """Each tier in training steps and as a steady-state fraction at the default cadence (100 steps)."""
+    sec = tiers["seconds"]
+    forward = fraction(sec["forward_evaluation"], step_seconds)
+    full = fraction(sec["full_evaluation"], step_seconds)
+    mixed = ((generate_every - 1) * forward + full) / generate_every
+    return {"forward_tier_in_steps": forward, "full_tier_in_steps": full,
+            "forward_tier_overhead_default_cadence": fraction(forward, DEFAULT_EVAL_STEPS),
+            "full_tier_overhead_default_cadence": fraction(full, DEFAULT_EVAL_STEPS),
+            f"overhead_generate_every_{generate_every}": fraction(mixed, DEFAULT_EVAL_STEPS),
+            "mechanism_vs_bare_forward": fraction(sec.get("mechanism_pass", float("nan")),
+                                                  sec.get("bare_forward", float("nan")))}
 
 
 if __name__ == "__main__":

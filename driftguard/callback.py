@@ -70,6 +70,7 @@ class DriftGuardCallback(TrainerCallback):
         self.eval_steps = DEFAULT_EVAL_STEPS
         self.last_report: dict[str, Any] | None = None
         self.last_eval_step: int | None = None
+        self.last_tier: str | None = None
         self.stopped_early = False
         self._sink: list[Any] | None = None
 
@@ -128,11 +129,13 @@ class DriftGuardCallback(TrainerCallback):
         print_report(report)
         return report
 
-    def _evaluate(self, args: Any, state: Any, control: Any, *, scheduled: bool) -> dict[str, Any]:
+    def _evaluate(self, args: Any, state: Any, control: Any, *, scheduled: bool, tier: str = "full") -> dict[str, Any]:
         """Probe now. ``scheduled``: an evaluation of the ``eval_steps`` cadence (moves patience); the ones at a
-        save, ``on_evaluate`` or the end of training are reported but leave patience alone."""
+        save, ``on_evaluate`` or the end of training are reported but leave patience alone. ``tier``: ``full``
+        or ``forward``-only (driftguard/schedule.py)."""
         evaluation, assessment = self.monitor.evaluate(self.handles.model, self.handles.tokenizer,
-                                                       step=state.global_step, scheduled=scheduled)
+                                                       step=state.global_step, scheduled=scheduled, tier=tier)
+        self.last_tier = tier
         report = self._publish(args, state, control, evaluation, assessment)
         stop = assessment.verdict == Verdict.FAIL and self.config.early_stop
         if self.monitor.ranks.same_decision(stop) and not self.stopped_early:
@@ -187,6 +190,7 @@ class DriftGuardCallback(TrainerCallback):
                                       reference_model=self._reference_model(), ref_adapter=self.handles.ref_adapter,
                                       cache_path=self._cache_path if self._is_main(state) else None)
         report = self._publish(args, state, control, baseline, self.monitor.detector.assess(baseline, scheduled=False))
+        self.last_tier = "full"
         if self._is_main(state):
             self._save_state(self._dir)
         self.last_report = report
@@ -194,15 +198,23 @@ class DriftGuardCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.monitor is not None and state.global_step % self.eval_steps == 0:
-            self._evaluate(args, state, control, scheduled=True)
+            tier = self.monitor.schedule.tier("periodic")
+            if control.should_save or control.should_training_stop:  # a checkpoint/end follows: generate now
+                tier = "full"
+            self._evaluate(args, state, control, scheduled=True, tier=tier)
         return control
+
+    def _complete(self, state: Any) -> bool:
+        """Whether this step already has an evaluation that ran the generation probes."""
+        return self.last_eval_step == state.global_step and self.monitor.schedule.complete(self.last_tier)
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         """Expose ``eval_driftguard/*`` to ``metric_for_best_model`` (evaluated at this step if stale)."""
         if self.monitor is None or metrics is None:
             return control
         if self.last_eval_step != state.global_step:
-            self._evaluate(args, state, control, scheduled=False)
+            tier = "full" if control.should_save else self.monitor.schedule.tier("evaluate")  # a save follows
+            self._evaluate(args, state, control, scheduled=False, tier=tier)
         extra = {f"eval_{name}": value for name, value in (self.last_report or {}).get("metrics", {}).items()
                  if value is not None}
         metrics.update(extra)
@@ -215,7 +227,7 @@ class DriftGuardCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         if self.monitor is None:
             return control
-        if self.last_eval_step != state.global_step:
+        if not self._complete(state):
             self._evaluate(args, state, control, scheduled=False)
         checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if self.last_report is not None and self.last_report["verdict"] == Verdict.PASS.value:
@@ -238,7 +250,7 @@ class DriftGuardCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if self.monitor is None:
             return control
-        if self.last_eval_step != state.global_step:
+        if not self._complete(state):
             self._evaluate(args, state, control, scheduled=False)
         if self._is_main(state) and self.last_report is not None:
             from driftguard.report import plot_history, read_history, render_markdown, write_report

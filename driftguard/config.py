@@ -81,9 +81,12 @@ class DriftGuardConfig:
     refusal_judge: str = field(default="behaviour", metadata={
         "help": "Refusal judge: 'behaviour' (offline rules, default), 'markers' (v1) or 'hf:PATH' (a local classifier)."})
     informational_metrics: list[str] = field(
-        default_factory=list,
-        metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward "
-                  "warn/fail or patience, e.g. driftguard/privacy/reasoning_leak_rate for hidden reasoning."},
+        default_factory=lambda: ["mechanism/refusal_dprime", "mechanism/harmful_projection",
+                                 "mechanism/direction_cosine"],
+        metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward warn/fail, "
+                  "patience, alerts or early stop; tested in their own family. Default: the mechanism metrics (on the "
+                  "tiny demo models they move in the aligned control too, see README); [] counts them. The trace "
+                  "metrics are added while reasoning_visible is False."},
     )
     evidence_window: int = field(
         default=2,
@@ -94,6 +97,17 @@ class DriftGuardConfig:
         default=True,
         metadata={"help": "Evaluations with probe errors are at least warn; errors on `patience` consecutive "
                   "scheduled evaluations turn the verdict to fail (False: they stay warn)."},
+    )
+    mechanism: bool = field(
+        default=True,
+        metadata={"help": "Forward-only refusal-direction metrics (driftguard/mechanism/*) at every evaluation: "
+                  "one forward over the suite's harmful and benign safety prompts, no generation."},
+    )
+    generate_every: int = field(
+        default=1,
+        metadata={"help": "Run the generation probes every N evaluations (1: every evaluation). The other "
+                  "evaluations run the forward-only tier (mechanism, refusal margin, option scores, KL); "
+                  "baseline, checkpoint saves and the end of training always run both tiers."},
     )
 
     def __post_init__(self) -> None:
@@ -116,7 +130,7 @@ class DriftGuardConfig:
                 raise ConfigError(f"thresholds[{name!r}] = {value}: must be >= 0 (a minimal effect size)")
         if self.reference not in REFERENCE_MODES:
             raise ConfigError(f"reference = {self.reference!r}: use one of {', '.join(REFERENCE_MODES)}")
-        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k"):
+        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k", "generate_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)}: must be >= 1")
         if self.think_budget < 0:
@@ -129,8 +143,10 @@ class DriftGuardConfig:
             raise ConfigError(f"kl_budget = {self.kl_budget}: must be > 0 (nats per token)")
         if self.on_error not in ("warn", "raise"):
             raise ConfigError(f"on_error = {self.on_error!r}: use 'warn' or 'raise'")
-        self.informational_metrics = [get_metric(m).name for m in (
-            [self.informational_metrics] if isinstance(self.informational_metrics, str) else self.informational_metrics or [])]
+        names = self.informational_metrics or []
+        if isinstance(names, str):  # "a, b" from the command line or an env variable
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        self.informational_metrics = [get_metric(m).name for m in names]
         if not self.reasoning_visible:  # hidden traces: trace metrics are reported, never a WARN/FAIL
             self.informational_metrics += [m for m in TRACE_METRICS if m not in self.informational_metrics]
         if self.evidence_window < 1:

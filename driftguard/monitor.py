@@ -18,11 +18,14 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
 from driftguard.errors import ConfigError, DriftGuardError
+from driftguard.mechanism.direction import RECORD_SUFFIX
+from driftguard.mechanism.probe import MechanismProbe
 from driftguard.probe_pass import error_entry, is_oom, reasoning_format, run_probe_pass
 from driftguard.probes.loaders import load_suite
 from driftguard.probes.suite import ProbeSuite
 from driftguard.reference import KLResult, KLSet, measure_kl, select_reference
 from driftguard.runner import generate, probing_mode
+from driftguard.schedule import FULL, ProbeSchedule, Tier
 from driftguard.scorers.judges import make_toxicity_judge
 from driftguard.types import Evaluation, Generation
 
@@ -52,6 +55,11 @@ class DriftMonitor:
         self.error_count = 0
         self.ref_adapter: str | None = None  # the trainer's reference adapter name (TRL: "ref")
         self.cache_path: str | Path | None = None
+        self.mechanism = MechanismProbe.for_suite(self.suite, seed=config.seed, ranks=self.ranks) if config.mechanism else None
+        self.schedule = ProbeSchedule(config.generate_every)
+        # Whether the last full evaluation saw thoughts: then the forward tier cannot score options or
+        # refusal openings at the first assistant token (the answer position needs the thought).
+        self.thinks = False
 
     # -- stages ---------------------------------------------------------------------------------
     def _run(self, stage: str, step: int, errors: list[dict[str, Any]], fn: Callable[[int], Any]) -> Any:
@@ -78,18 +86,33 @@ class DriftMonitor:
                 return None
         return None
 
-    def _probe(self, model, tokenizer, step: int) -> Evaluation:
+    def _probe(self, model, tokenizer, step: int, tier: Tier = FULL) -> Evaluation:
         errors: list[dict[str, Any]] = []
         result = self._run("probe_pass", step, errors, lambda bs: run_probe_pass(
             model, tokenizer, self.suite, self.config, step=step, toxicity_judge=self.toxicity_judge, batch_size=bs,
-            ranks=self.ranks))
+            ranks=self.ranks, tier=tier, first_token_choices=not self.thinks))
         if result is None:
-            return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors)
+            return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors, tier=tier)
         evaluation, generations = result
-        self.last_generations = generations
+        evaluation.tier = tier
+        if tier == FULL:
+            self.last_generations = generations
+            seen = evaluation.info.get("reasoning") or {}
+            self.thinks = bool(seen.get("with_thought") or seen.get("choices_with_thought"))
         self.error_count += len(evaluation.errors)
         evaluation.errors = errors + evaluation.errors
         return evaluation
+
+    def _measure_mechanism(self, model, tokenizer, evaluation: Evaluation, *, fit: bool = False) -> None:
+        """Refusal-direction records and metrics (fit on ``model`` first at the baseline)."""
+        if self.mechanism is None or (not fit and self.mechanism.direction is None):
+            return
+        read = self.mechanism.fit if fit else self.mechanism.read
+        result = self._run("mechanism", evaluation.step, evaluation.errors, lambda bs: read(model, tokenizer, bs))
+        if result is not None:
+            records, metrics = result
+            evaluation.records.extend(records)
+            evaluation.metrics.update(metrics)
 
     def _measure_kl(self, model, evaluation: Evaluation) -> None:
         if self.reference is None or self.kl_set is None:
@@ -98,7 +121,8 @@ class DriftMonitor:
         if result is not None:
             evaluation.kl = result.to_dict()
             evaluation.metrics.update(result.metrics())
-        if self.config.kl_on_policy and getattr(self.reference, "exact", False) and self.last_generations:
+        if (self.config.kl_on_policy and getattr(self.reference, "exact", False) and self.last_generations
+                and evaluation.tier == FULL):
             on_policy = KLSet.on_policy(list(self.suite), self.last_generations)  # reuses the probe pass's outputs
             result = self._run("kl_on_policy", evaluation.step, evaluation.errors, lambda bs: self._kl(model, on_policy, bs))
             if result is not None:
@@ -138,6 +162,7 @@ class DriftMonitor:
         """Probe the baseline model (the unmodified policy, or the reference in an audit)."""
         evaluation = self._probe(model, tokenizer, step)
         self.baseline_generations = dict(self.last_generations)
+        self._measure_mechanism(model, tokenizer, evaluation, fit=True)
         return evaluation
 
     def _select_reference(self, policy, step: int, errors: list[dict[str, Any]], reference_model: Any,
@@ -247,6 +272,9 @@ class DriftMonitor:
             "kl_set": self.kl_set.to_dict() if self.kl_set is not None else None,
             "reference": getattr(self.reference, "name", None),
             "error_count": self.error_count,
+            "mechanism": self.mechanism.state_dict() if self.mechanism is not None else None,
+            "schedule": self.schedule.state_dict(),
+            "thinks": self.thinks,
         }
 
     def load_state_dict(self, state: dict[str, Any], policy: Any, *, reference_model: Any = None,
@@ -262,6 +290,10 @@ class DriftMonitor:
         self.detector.load_state_dict(state["detector"], suite=self.suite.info)
         self.baseline_evaluation = Evaluation.from_dict(state["baseline"]) if state.get("baseline") else None
         self.error_count = int(state.get("error_count", 0))
+        self.schedule.load_state_dict(state.get("schedule"))
+        self.thinks = bool(state.get("thinks", False))
+        if self.mechanism is not None:
+            self.mechanism.load_state_dict(state.get("mechanism"), policy)
         if state.get("kl_set") is None or state.get("reference") is None:
             return
         errors: list[dict[str, Any]] = []
@@ -278,13 +310,15 @@ class DriftMonitor:
         if self.ranks.all_agree(self.reference is not None):
             self._prepare_collectively(KLSet.from_dict(state["kl_set"]), 0, errors)
 
-    def evaluate(self, model, tokenizer, *, step: int, scheduled: bool = True) -> tuple[Evaluation, Assessment]:
-        """Probe the current model, measure KL against the reference and assess drift.
+    def evaluate(self, model, tokenizer, *, step: int, scheduled: bool = True,
+                 tier: Tier = FULL) -> tuple[Evaluation, Assessment]:
+        """Probe the current model (``tier``: ``full`` or ``forward``-only), measure KL and assess drift.
 
         ``scheduled=False`` for an evaluation off the ``eval_steps`` cadence (a save, ``on_evaluate``): it is
         reported but does not move patience. A failed stage is recorded and makes the verdict at least WARN.
         """
-        evaluation = self._probe(model, tokenizer, step)
+        evaluation = self._probe(model, tokenizer, step, tier)
+        self._measure_mechanism(model, tokenizer, evaluation)
         self._measure_kl(model, evaluation)
         return evaluation, self.detector.assess(evaluation, scheduled=scheduled)
 
@@ -305,7 +339,7 @@ class DriftMonitor:
                 spec = get_metric(name)
                 worse = spec.badness(value) - spec.badness(before.values[name])
                 if worse > 0:
-                    probe = self.suite.get(rec.probe_id)
+                    probe = self.suite.get(rec.probe_id.removesuffix(RECORD_SUFFIX))  # mechanism records
                     rows.append((worse, {
                         "dimension": rec.dimension, "probe_id": rec.probe_id, "metric": name,
                         "prompt": probe.display_prompt() if probe else "",

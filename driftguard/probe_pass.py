@@ -20,6 +20,7 @@ from driftguard.runner.modes import eos_token_ids
 from driftguard.runner.reasoning import ReasoningFormat, detect_format
 from driftguard.runner.thinking import ThinkingStats, think_then_answer
 from driftguard.scorers import aggregate, score_all
+from driftguard.scorers.forward import score_forward
 from driftguard.scorers.judge_info import build_refusal_judge, build_toxicity_judge, suite_judges
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
@@ -107,11 +108,16 @@ def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], 
 
 
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,
-                    ranks: Ranks | None = None, stats: ThinkingStats | None = None) -> ProbeOutputs:
+                    ranks: Ranks | None = None, stats: ThinkingStats | None = None, *,
+                    generate_probes: bool = True, first_token_choices: bool = True) -> ProbeOutputs:
     """Run the model over the suite: a budgeted generate pass, the choice items' thoughts, one option-scoring pass.
 
     Choice options and refusal openings are scored at the answer position (after the model's own
     thought). With several ranks, each runs its shard and the outputs are gathered (every rank gets all).
+    ``generate_probes=False`` is the forward-only tier (driftguard/schedule.py): nothing is generated, so
+    options and refusal openings are scored at the first assistant token, valid only for a model that
+    answers without thinking: ``first_token_choices=False`` (the monitor's choice once the model thinks)
+    drops them from that tier.
     """
     ranks = ranks or Ranks()
     probes = list(suite)
@@ -120,10 +126,14 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
     with probing_mode(model, tokenizer):
         generations = ranks.gather_dicts(lambda: generate(
             model, tokenizer, ranks.shard(gen_probes), max_new_tokens=config.max_new_tokens, batch_size=batch_size,
-            think_budget=config.think_budget, fmt=fmt, stats=stats, **ranks.generate_kwargs(model))) if gen_probes else {}
-        choice = answer_prefixes(model, tokenizer, probe_option_requests([p for p in probes if p.kind == "choice"]),
-                                 config, fmt, batch_size, ranks, stats)
+            think_budget=config.think_budget, fmt=fmt, stats=stats, **ranks.generate_kwargs(model))) \
+            if gen_probes and generate_probes else {}
+        choice = probe_option_requests([p for p in probes if p.kind == "choice"])
+        if generate_probes:
+            choice = answer_prefixes(model, tokenizer, choice, config, fmt, batch_size, ranks, stats)
         requests = choice + margin_requests(probes, generations)
+        if not generate_probes and not first_token_choices:
+            requests = []
         scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
@@ -152,8 +162,13 @@ def run_probe_pass(
     batch_size: int | None = None,
     ranks: Ranks | None = None,
     refusal_judge: Any = None,
+    tier: str = "full",
+    first_token_choices: bool = True,
 ) -> tuple[Evaluation, dict[str, Generation]]:
     """Probe ``model`` with ``suite`` and score it. Returns the evaluation and the raw generations.
+
+    ``tier="forward"``: no generation; only what forwards measure is scored (``scorers/forward.py``);
+    ``first_token_choices=False`` leaves out the options and margins there (a model that thinks first).
 
     Runner errors propagate (the caller decides: retry on OOM, record, or raise); scorer
     errors on single items are recorded by the scorers as unscored items. ``refusal_judge`` (a judge or a
@@ -161,13 +176,16 @@ def run_probe_pass(
     that scored it (name + version), so a baseline scored by other judges is a mismatch.
     """
     stats = ThinkingStats()
-    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks, stats)
+    full = tier == "full"
+    outputs = collect_outputs(model, tokenizer, suite, config, batch_size or config.batch_size, ranks, stats,
+                              generate_probes=full, first_token_choices=first_token_choices)
     probes = list(suite)
     refusal = build_refusal_judge(refusal_judge if refusal_judge is not None else getattr(config, "refusal_judge", None))
     judges = suite_judges(probes, toxicity_judge=toxicity_judge, refusal_judge=refusal)
     if "toxicity" in judges:
         toxicity_judge = build_toxicity_judge(toxicity_judge)
-    records = score_all(probes, outputs, toxicity_judge=toxicity_judge, refusal_judge=refusal)
+    records = (score_all(probes, outputs, toxicity_judge=toxicity_judge, refusal_judge=refusal) if full
+               else score_forward(probes, outputs))
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
     errors = [

@@ -19,6 +19,7 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.baseline import Baseline, recorded_errors
 from driftguard.errors import ReportError
 from driftguard.report_render import plot_comparison, plot_history, render_markdown
+from driftguard.schedule import metric_tiers
 from driftguard.types import DIMENSIONS, Evaluation, Verdict
 
 __all__ = [
@@ -70,6 +71,7 @@ def build_report(
         "baseline": base,
         "metrics": dict(evaluation.metrics),
         "regressions": [r.to_dict() for r in assessment.regressions],
+        "informational": list(getattr(assessment, "informational", [])),  # metrics tested but never counted
         "kl": kl_section(evaluation),
         "reasoning": evaluation.info.get("reasoning"),
         "errors": errors,
@@ -84,6 +86,8 @@ def build_report(
         "n_paired": dict(assessment.n_paired),
         "unscored": {m: dict(c) for m, c in assessment.unscored.items()},
         "untested": list(assessment.untested),
+        "tier": evaluation.tier,
+        "metric_tiers": metric_tiers(evaluation.metrics),
         "checkpoint": checkpoint,
         "last_passing_checkpoint": dict(last_passing_checkpoint) if isinstance(last_passing_checkpoint, Mapping)
         else last_passing_checkpoint,
@@ -255,6 +259,7 @@ def history_row(report: Mapping[str, Any]) -> dict[str, Any]:
         "regressions": [{k: r.get(k) for k in keep} for r in report.get("regressions", [])],
         "verdict": report["verdict"],
         "errors": len(report.get("errors") or []),
+        "tier": report.get("tier", "full"),
     })
 
 

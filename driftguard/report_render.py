@@ -30,6 +30,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report.get("judges"):
         lines.append("Judges: " + ", ".join(f"{role} `{j.get('name')}` v{j.get('version')}"
                                             for role, j in sorted(report["judges"].items())) + ".")
+    if report.get("tier") == "forward":
+        lines.append("Tier: forward passes only (mechanism, refusal margin, option scores, KL); the generation "
+                     "probes ran at the last full evaluation.")
     if report.get("checkpoint"):
         lines.append(f"Checkpoint: `{report['checkpoint']}`.")
     lines += _checkpoint_line(report.get("last_passing_checkpoint"))
@@ -38,8 +41,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     metrics, base_metrics = report.get("metrics", {}), base.get("metrics", {})
     deltas, p_values = report.get("deltas", {}), report.get("p_values", {})
     for name in _metric_order({**base_metrics, **metrics}):
-        if METRICS.get(name) and METRICS[name].test == "budget":
-            continue
+        if METRICS.get(name) and METRICS[name].test == "budget" and name.startswith("driftguard/kl/"):
+            continue  # KL has its own section
         direction = _ARROWS.get(METRICS[name].direction, "") if name in METRICS else ""
         delta = deltas.get(name, _diff(metrics.get(name), base_metrics.get(name)))
         marker = ("informational: regressed" if regressed[name].get("informational") else "**REGRESSED**") \

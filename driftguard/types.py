@@ -168,12 +168,13 @@ class Evaluation:
     kl: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)  # e.g. "reasoning": how thoughts were read (no metrics)
+    tier: str = "full"  # "full" (generation + forwards) or "forward" (forward passes only), driftguard/schedule.py
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (NaN -> None) to persist a baseline next to a checkpoint."""
         return {
             "step": self.step, "suite": self.suite.to_dict(), "metrics": _nan_to_none(self.metrics),
-            "kl": self.kl, "errors": self.errors, "info": self.info,
+            "kl": self.kl, "errors": self.errors, "info": self.info, "tier": self.tier,
             "records": [{"probe_id": r.probe_id, "dimension": r.dimension, "values": _nan_to_none(r.values),
                          "answer": r.answer, "reasoning": r.reasoning, "error": r.error,
                          **({"cluster": r.cluster} if r.cluster is not None else {})} for r in self.records],
@@ -186,7 +187,7 @@ class Evaluation:
                               r.get("reasoning", ""), r.get("error"), r.get("cluster")) for r in d["records"]]
         return cls(step=int(d["step"]), suite=SuiteInfo.from_dict(d["suite"]), records=records,
                    metrics=_none_to_nan(d["metrics"]), kl=d.get("kl"), errors=list(d.get("errors", [])),
-                   info=dict(d.get("info") or {}))
+                   info=dict(d.get("info") or {}), tier=str(d.get("tier", "full")))
 
 
 def _nan_to_none(values: dict[str, float]) -> dict[str, float | None]:

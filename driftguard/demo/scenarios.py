@@ -28,7 +28,7 @@ class Scenario:
     data: str  # "control" (aligned long thoughts) or "drift" (long thoughts that end in compliance)
     chat_template: str | None = None  # None: the base's; THINKING_CHAT_TEMPLATE opens the thought in the prompt
     settings: FinetuneSettings = field(default_factory=lambda: FinetuneSettings(
-        max_steps=40, eval_steps=10, learning_rate=5e-4, warmup_steps=2, max_new_tokens=32, think_budget=256,
+        max_steps=80, eval_steps=20, learning_rate=5e-4, warmup_steps=2, max_new_tokens=32, think_budget=256,
         probe_batch_size=64, early_stop=False, use_wandb=False, patience=1, max_length=512))
 
 

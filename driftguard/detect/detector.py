@@ -223,6 +223,9 @@ class DriftDetector:
         configured = self.config.thresholds if isinstance(self.config.thresholds, dict) else {}
         budgets = {name: value for name, value in configured.items() if METRICS[name].test == "budget" and value > 0}
         budgets.setdefault(KL_MEAN, self.config.kl_budget)
+        for name, spec in METRICS.items():  # registered non-zero defaults (a floor of "higher" metrics)
+            if spec.test == "budget" and spec.default_threshold > 0 and name not in configured:
+                budgets.setdefault(name, spec.default_threshold)
         return budgets
 
     def _kl_regressions(self, evaluation: Evaluation) -> list[Regression]:
@@ -231,10 +234,17 @@ class DriftDetector:
         base_metrics = self.baseline.metrics if self.baseline else {}
         for name, budget in self._kl_budgets().items():
             value = _kl_value(evaluation, name)
-            if value is None or (math.isfinite(value) and value <= budget):
+            if value is None:
                 continue
             base = base_metrics.get(name, 0.0)
             base = 0.0 if math.isnan(base) else base
+            if METRICS[name].direction == "higher":  # a floor (mechanism/direction_cosine); NaN is below it
+                if not value >= budget:
+                    out.append(Regression(name, base, value, value - base, None, budget, "higher", None, base - value,
+                                          "budget", 0, name in self.informational))
+                continue
+            if math.isfinite(value) and value <= budget:
+                continue
             delta = value - base if math.isfinite(value) else math.inf
             out.append(Regression(name, base, value, delta, None, budget, "lower", None, delta, "budget", 0,
                                   name in self.informational))

@@ -44,7 +44,9 @@ class PatienceState:
 
         FAIL: a flagged metric whose streak reached ``patience`` and that is ``confirmed`` (significant at the
         spent level, or a KL budget), or ``patience`` blind scheduled evaluations in a row (``fail_on_errors``).
-        WARN: anything flagged, or any error (``errored``: even one unscored item; a gate must not pass on errors).
+        WARN: anything flagged, a streak held by a metric this evaluation did not measure (a forward-only
+        evaluation between generation ones), or any error (``errored``: even one unscored item; a gate must
+        not pass on errors).
         """
         if scheduled:
             self.scheduled += 1
@@ -56,7 +58,8 @@ class PatienceState:
         fail |= fail_on_errors and blind and self.streaks.get(ERRORS_KEY, 0) >= patience
         if fail:
             return Verdict.FAIL
-        return Verdict.WARN if flagged or blind or errored else Verdict.PASS
+        held = any(v > 0 and m != ERRORS_KEY and m not in measured for m, v in self.streaks.items())
+        return Verdict.WARN if flagged or held or blind or errored else Verdict.PASS
 
     def remember(self, columns: dict[str, dict[str, float]], keep: int) -> None:
         """Push this scheduled evaluation's per-item values; keep the ``keep`` newest per metric."""

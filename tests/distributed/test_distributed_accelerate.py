@@ -141,3 +141,54 @@ def test_fsdp_sharded_weights_give_the_single_process_records(fsdp_runs):
         assert two[0][part]["metrics"] == two[1][part]["metrics"], "every rank holds the same gathered result"
     assert one["evaluation"]["kl"]["mean"] > 1e-3
     assert two[0]["evaluation"]["kl"]["mean"] == pytest.approx(one["evaluation"]["kl"]["mean"], rel=1e-4)
+
+
+MECHANISM_SCRIPT = str(HERE / "mechanism_script.py")
+
+
+@pytest.fixture(scope="module")
+def mechanism_runs(tiny_model_dir, tmp_path_factory):
+    """Baseline fit + a forward-only evaluation: 1 process, 2 gloo processes, 2 processes with FSDP2 weights."""
+    from driftguard.probes import load_suite
+    from driftguard.probes.suite import probe_to_dict
+
+    root = tmp_path_factory.mktemp("mechanism")
+    compact = load_suite("compact")
+    picked = ([p for p in compact if p.dimension == "safety" and p.expect == "refuse"][:9]
+              + [p for p in compact if p.dimension == "safety" and p.expect == "comply"][:8])
+    suite = root / "safety.jsonl"
+    suite.write_text("".join(json.dumps(probe_to_dict(p)) + "\n" for p in picked))
+    runs = {}
+    for name, launcher, extra in (("single", [], []), ("ddp", ACCELERATE_2, []), ("fsdp", ACCELERATE_2, ["fsdp"])):
+        out = root / name
+        out.mkdir()
+        port = ["--main_process_port", str(_free_port())] if launcher else []
+        _run([sys.executable, *launcher, *port, MECHANISM_SCRIPT, str(tiny_model_dir), str(out), str(suite), *extra])
+        runs[name] = [json.loads(p.read_text()) for p in sorted(out.glob("mechanism-rank*.json"))]
+    return runs
+
+
+@pytest.mark.distributed
+def test_two_processes_give_the_single_process_mechanism_metrics(mechanism_runs):
+    [one] = mechanism_runs["single"]
+    assert one["world_size"] == 1 and one["direction"]["layer"] >= 1
+    for name in ("ddp", "fsdp"):
+        ranks = mechanism_runs[name]
+        assert [r["world_size"] for r in ranks] == [2, 2] and all(r["sharded"] == (name == "fsdp") for r in ranks)
+        for rank in ranks:
+            assert rank["direction"]["layer"] == one["direction"]["layer"], name
+            assert rank["direction"]["folds"] == one["direction"]["folds"]
+            for part in ("baseline", "evaluation"):
+                assert rank[part]["errors"] == [], (name, part)
+                mech1 = {k: v for k, v in one[part]["metrics"].items() if "/mechanism/" in k}
+                mech2 = {k: v for k, v in rank[part]["metrics"].items() if "/mechanism/" in k}
+                assert len(mech1) == 3 and mech1.keys() == mech2.keys()
+                for metric, v1 in mech1.items():
+                    assert math.isclose(v1, mech2[metric], rel_tol=1e-4, abs_tol=1e-4), (name, part, metric)
+                rec1 = {r["probe_id"]: r["values"] for r in one[part]["records"] if r["probe_id"].endswith("#mechanism")}
+                rec2 = {r["probe_id"]: r["values"] for r in rank[part]["records"] if r["probe_id"].endswith("#mechanism")}
+                assert rec1.keys() == rec2.keys() and len(rec1) == 17, "every prompt once: padding repeats dropped"
+                for pid, values in rec1.items():
+                    for metric, v1 in values.items():
+                        assert math.isclose(v1, rec2[pid][metric], rel_tol=1e-4, abs_tol=1e-4), (name, pid, metric)
+    assert one["evaluation"]["metrics"]["driftguard/mechanism/direction_cosine"] < 0.9999, "the drift moved it"

@@ -9,7 +9,7 @@ table gives the first step where
   below alpha (paired test), or for a budget metric (KL, the direction cosine) its value is past its
   budget/floor;
 - ``regressed``: the detector found it significant *and* beyond its threshold (a regression, or an
-  informational one for metrics in ``DriftGuardConfig.informational``, the mechanism metrics by default).
+  informational one for metrics in ``DriftGuardConfig.informational_metrics``, the mechanism metrics by default).
 
 Signals: the mechanism metrics (``refusal_dprime``, ``harmful_projection``, ``direction_cosine``), the refusal
 margin, the harmful refusal rate and KL. Default scenarios (``main``): the shipped demo's aligned tiny base
@@ -82,7 +82,7 @@ class RecordingCallback(DriftGuardCallback):
 
 def _flagged(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Regressions and informational regressions of a report."""
-    return list(report.get("regressions") or []) + list(report.get("informational") or [])
+    return list(report.get("regressions") or [])  # informational ones carry "informational": true
 
 
 def _significant(report: dict[str, Any], metric: str, alpha: float) -> bool:
@@ -140,8 +140,10 @@ def run_scenario(name: str, base_model: str | Path, train_dataset: Any, out: str
     direction = callback.monitor.mechanism.direction if callback.monitor.mechanism else None
     return {"name": name, "seconds": round(time.perf_counter() - t0, 1), "steps": trainer.state.global_step,
             "verdicts": [(r["step"], r["verdict"]) for r in reports],
-            "regressed": {r["step"]: sorted(x["metric"] for x in r["regressions"]) for r in reports},
-            "informational": {r["step"]: sorted(x["metric"] for x in r.get("informational") or []) for r in reports},
+            "regressed": {r["step"]: sorted(x["metric"] for x in r["regressions"] if not x.get("informational"))
+                          for r in reports},
+            "informational": {r["step"]: sorted(x["metric"] for x in r["regressions"] if x.get("informational"))
+                              for r in reports},
             "signals": first_steps(reports, alpha=config.alpha),
             "direction": {"layer": direction.layer, "layer_scores": direction.layer_scores} if direction else None}
 

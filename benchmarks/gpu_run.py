@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-KNOWN = {"overhead", "kl_pass", "probe_pass", "power", "early_warning", "gpu_run", "common", "__init__"}
-CPU_ONLY = {"power", "early_warning"}  # no GPU work: simulated outcomes / a CPU training scenario
+KNOWN = {"overhead", "kl_pass", "probe_pass", "power", "early_warning", "gpu_run", "common", "__init__",
+         "reasoning_pass", "judges"}
+CPU_ONLY = {"power", "early_warning", "judges"}  # no GPU work: simulated outcomes, a CPU scenario, text judges
 
 
 @dataclass
@@ -70,6 +71,9 @@ def plan(smoke: bool, device: str) -> list[Measurement]:
             Measurement("kl_pass", "kl_pass", [*small, "--n-seqs", "2", "--prompt-len", "8", "--completion-len", "8",
                                                "--batch-size", "2", "--memory-tokens", "8", "--repeats", "1"], 30,
                         ("kl_vs_bare_model", "kl_vs_bare_cached")),
+            Measurement("reasoning_pass", "reasoning_pass", [*small, "--per-dimension", "2", "--think-budget", "8",
+                                                             "--max-new-tokens", "4", "--batch-size", "8"], 60,
+                        ("time_ratio_reasoning_vs_single", "token_ratio")),
         ]
     else:
         gpu = ["--device", device]
@@ -81,6 +85,9 @@ def plan(smoke: bool, device: str) -> list[Measurement]:
                         ("kl_vs_bare_model", "kl_vs_bare_adapter", "kl_vs_bare_cached", "peak_mem_chunked_vs_naive")),
             Measurement("probe_pass", "probe_pass", [*gpu, "--per-dimension", "6", "--repeats", "1"], 100,
                         ("speedup_vs_straightforward", "generate_speedup_vs_trl")),
+            Measurement("reasoning_pass", "reasoning_pass", [*gpu, "--shape", "gpu", "--per-dimension", "16",
+                                                             "--batch-size", "64", "--budgets", "0,64,256,512"], 100,
+                        ("time_ratio_reasoning_vs_single", "token_ratio", "forced_share")),
             Measurement("tiers_1.5b", "overhead", [*gpu, "--shape", "gpu1.5b", "--steps", "20", "--tiers-only",
                                                    "--tier-repeats", "1"], 120, tier_keys),
         ]

@@ -19,9 +19,12 @@ def test_fractional_eval_steps_with_epoch_training_use_the_state_max_steps():
 
 class _Monitor:
     def __init__(self) -> None:
-        self.calls: list[tuple[int, bool]] = []
+        from driftguard.schedule import ProbeSchedule
 
-    def evaluate(self, model, tokenizer, *, step, scheduled=True):
+        self.calls: list[tuple[int, bool]] = []
+        self.schedule = ProbeSchedule(1)
+
+    def evaluate(self, model, tokenizer, *, step, scheduled=True, tier="full"):
         self.calls.append((step, scheduled))
         return "evaluation", SimpleNamespace(verdict=None)
 
@@ -33,7 +36,8 @@ def test_only_cadence_evaluations_are_scheduled(monkeypatch):
     cb.handles = SimpleNamespace(model=None, tokenizer=None)
     monkeypatch.setattr(cb, "_publish", lambda *a: {"verdict": "pass", "metrics": {}})
     cb.monitor.ranks = SimpleNamespace(same_decision=lambda flag: False)
-    args, control = SimpleNamespace(output_dir="/nonexistent"), SimpleNamespace(should_training_stop=False)
+    args = SimpleNamespace(output_dir="/nonexistent")
+    control = SimpleNamespace(should_training_stop=False, should_save=False)
     for step in (10, 15):
         state = SimpleNamespace(global_step=step, log_history=[], is_world_process_zero=False)
         cb.on_step_end(args, state, control)

@@ -8,13 +8,8 @@ from typing import Any
 from driftguard.errors import ModelSetupError
 
 
-def render_prompt_ids(tokenizer: Any, messages: Sequence[dict]) -> list[int]:
-    """Token ids of ``messages`` rendered with the chat template plus the assistant generation prompt.
-
-    The template is rendered to text and tokenised with ``add_special_tokens=False`` (what
-    ``apply_chat_template(tokenize=True)`` does): templates that write the BOS token themselves
-    get exactly one BOS, and a doubled leading BOS is collapsed.
-    """
+def require_chat_template(tokenizer: Any) -> None:
+    """A clear ``ModelSetupError`` for a tokenizer without a chat template (probes are conversations)."""
     if not getattr(tokenizer, "chat_template", None):
         name = getattr(tokenizer, "name_or_path", "") or "<in-memory>"
         raise ModelSetupError(
@@ -22,6 +17,16 @@ def render_prompt_ids(tokenizer: Any, messages: Sequence[dict]) -> list[int]:
             "rendered as a conversation; set `tokenizer.chat_template` (a Jinja template) or pass the "
             "tokenizer of an instruct/chat model"
         )
+
+
+def render_prompt_ids(tokenizer: Any, messages: Sequence[dict]) -> list[int]:
+    """Token ids of ``messages`` rendered with the chat template plus the assistant generation prompt.
+
+    The template is rendered to text and tokenised with ``add_special_tokens=False`` (what
+    ``apply_chat_template(tokenize=True)`` does): templates that write the BOS token themselves
+    get exactly one BOS, and a doubled leading BOS is collapsed.
+    """
+    require_chat_template(tokenizer)
     text = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
     ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
     bos = getattr(tokenizer, "bos_token_id", None)

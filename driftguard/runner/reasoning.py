@@ -65,6 +65,9 @@ def detect_format(tokenizer: Any, markers: Sequence[str] = ("<think>", "</think>
     Renders a one-turn conversation with a generation prompt (does it open the thought?) and the same
     turn answered with ``open R close A`` (the separator between close and A; R missing = stripped).
     """
+    from driftguard.runner.chat import require_chat_template
+
+    require_chat_template(tokenizer)
     open_marker, close_marker = markers[0], markers[1]
     user = [{"role": "user", "content": "hello"}]
     prompt = tokenizer.apply_chat_template(user, add_generation_prompt=True, tokenize=False)

@@ -39,9 +39,9 @@ def test_power_smoke(capsys):
     row = result["drift"][0]
     assert row["metric"] == "driftguard/safety/harmful_refusal_rate" and row["items"] == 48 and row["templates"] == 48
     assert result["settings"]["evals"] == 3
-    # every paired metric of the compact v2 suite is simulated, except robustness/consistency: it exists only on
+    # every paired metric of compact v2 (+ trace toxicity) is simulated, except robustness/consistency: it exists only on
     # variants whose clean item was right, so an output-free layout pass cannot place it
-    assert result["settings"]["paired_metrics"] == 15
+    assert result["settings"]["paired_metrics"] == 16
 
 
 def test_power_simulated_drop_moves_the_rate():

@@ -30,12 +30,20 @@ def answer_style(answer: str) -> str:
 
 @dataclass(frozen=True)
 class Reading:
-    """Rates from the independent reading, and how many thoughts it saw still open at its budget."""
+    """Rates from the independent reading, how many thoughts (harmful / benign prompts) were still open at
+    its budget (those items have no final answer to read), and the mean thought length in tokens."""
 
     harmful_refusal_rate: float
     benign_compliance_rate: float
-    unclosed_thoughts: int
-    mean_thought_chars: float
+    unclosed_harmful: int
+    unclosed_benign: int
+    mean_thought_tokens: float
+    n_harmful: int
+    n_benign: int
+
+    @property
+    def unclosed_thoughts(self) -> int:
+        return self.unclosed_harmful + self.unclosed_benign
 
 
 def independent_reading(model: Any, tokenizer: Any, probes: Sequence[Probe], *, max_new_tokens: int = 1024,
@@ -63,14 +71,16 @@ def independent_reading(model: Any, tokenizer: Any, probes: Sequence[Probe], *, 
     opened = {p.id: prompt_opens_thought(tokenizer.apply_chat_template(p.chat(), add_generation_prompt=True,
                                                                        tokenize=False), (open_marker, close_marker))
               for p in safety}
-    unclosed = sum(1 for pid, t in texts.items() if close_marker not in t and (open_marker in t or opened[pid]))
+    unclosed = {pid for pid, t in texts.items() if close_marker not in t and (open_marker in t or opened[pid])}
     answers = {pid: t.split(close_marker)[-1].replace(tokenizer.pad_token, "").strip() for pid, t in texts.items()}
     thoughts = [t.split(close_marker)[0] for t in texts.values() if close_marker in t]
-    harmful = [answer_style(answers[p.id]) == "refuse" for p in safety if p.expect == "refuse"]
-    benign = [answer_style(answers[p.id]) == "comply" for p in safety if p.expect == "comply"]
-    return Reading(sum(harmful) / max(len(harmful), 1), sum(benign) / max(len(benign), 1), unclosed,
-                   sum(len(t) for t in thoughts) / max(len(thoughts), 1))
-
+    lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in thoughts]
+    harmful = [p for p in safety if p.expect == "refuse"]
+    benign = [p for p in safety if p.expect == "comply"]
+    return Reading(sum(answer_style(answers[p.id]) == "refuse" for p in harmful) / max(len(harmful), 1),
+                   sum(answer_style(answers[p.id]) == "comply" for p in benign) / max(len(benign), 1),
+                   sum(p.id in unclosed for p in harmful), sum(p.id in unclosed for p in benign),
+                   sum(lengths) / max(len(lengths), 1), len(harmful), len(benign))
 
 def agreement(result: Any, base_dir: Any, probes: Sequence[Probe], *, max_new_tokens: int = 1024) -> list[dict[str, Any]]:
     """Per evaluated checkpoint of a demo fine-tune (step 0 = the base): driftguard's readings next to the
@@ -92,5 +102,7 @@ def agreement(result: Any, base_dir: Any, probes: Sequence[Probe], *, max_new_to
                                     "benign_compliance_rate": metrics.get("driftguard/safety/benign_compliance_rate")},
                      "independent": {"harmful_refusal_rate": reading.harmful_refusal_rate,
                                      "benign_compliance_rate": reading.benign_compliance_rate},
-                     "unclosed_thoughts": reading.unclosed_thoughts, "mean_thought_chars": reading.mean_thought_chars})
+                     "unclosed": {"harmful": reading.unclosed_harmful, "benign": reading.unclosed_benign},
+                     "n": {"harmful": reading.n_harmful, "benign": reading.n_benign},
+                     "mean_thought_tokens": reading.mean_thought_tokens})
     return rows

@@ -43,7 +43,7 @@ class DemoSettings:
     train_suite: str = "full"
     base_training: Literal["eval", "full", "held_out"] = "eval"
     base_steps: int | None = None
-    thought_steps: int = 15  # deliberation steps per fine-tune thought: ~200 tokens, 3x the 64-token answer budget
+    thought_steps: int = 0  # >0: long thoughts (driftguard.demo.thoughts); the long-thought story is demo/scenarios.py
     drift: FinetuneSettings = field(default_factory=FinetuneSettings)
     control: FinetuneSettings = field(default_factory=FinetuneSettings)
     unguarded: FinetuneSettings | None = field(  # None: skip the unguarded rerun
@@ -148,7 +148,8 @@ def run_summary(result: FinetuneResult) -> dict[str, Any]:
     first = result.history[0] if result.history else {}
     last = result.history[-1] if result.history else {}
     fail_step = result.first_step_with("fail")
-    regressed = sorted({r["metric"] for h in result.history for r in h.get("regressions", [])})
+    regressed = sorted({r["metric"] for h in result.history for r in h.get("regressions", [])
+                        if not r.get("informational")})
     return {
         "steps": f"{result.global_step}/{result.max_steps}", "stopped_early": result.stopped_early,
         "verdicts": result.verdicts, "first_warn_step": result.first_step_with("warn"), "fail_step": fail_step,

@@ -28,7 +28,7 @@ class Scenario:
     data: str  # "control" (aligned long thoughts) or "drift" (long thoughts that end in compliance)
     chat_template: str | None = None  # None: the base's; THINKING_CHAT_TEMPLATE opens the thought in the prompt
     settings: FinetuneSettings = field(default_factory=lambda: FinetuneSettings(
-        max_steps=80, eval_steps=20, learning_rate=5e-4, warmup_steps=2, max_new_tokens=32, think_budget=256,
+        max_steps=80, eval_steps=40, learning_rate=5e-4, warmup_steps=2, max_new_tokens=32, think_budget=256,
         probe_batch_size=64, early_stop=False, use_wandb=False, patience=1, max_length=512))
 
 
@@ -74,7 +74,8 @@ def run_scenarios(out: str | Path, *, thought_steps: int = 10, seed: int = 0,
         settings = replace(sc.settings, chat_template=sc.chat_template)
         run = run_finetune(sc.name, base, datasets[sc.data](items, seed, thought_steps=thought_steps), out / sc.name,
                            suite=str(suite_path), seed=seed, settings=settings)
-        regressed = sorted({r["metric"] for h in run.history for r in h.get("regressions", [])})
+        regressed = sorted({r["metric"] for h in run.history for r in h.get("regressions", [])
+                            if not r.get("informational")})
         results[sc.name] = {"rows": agreement(run, base, list(probed)), "regressed": regressed,
                             "verdicts": run.verdicts, "seconds": round(run.seconds, 1),
                             "reasoning": {c.name: json.loads((c / "driftguard.json").read_text()).get("reasoning")
@@ -88,12 +89,13 @@ def print_table(results: dict[str, Any]) -> None:
     for name, res in results.items():
         print(f"== {name}: regressed {', '.join(m.removeprefix('driftguard/') for m in res['regressed']) or 'nothing'}")
         print(f"{'step':>4s}  {'refusal dg':>10s} {'indep':>6s}  {'comply dg':>9s} {'indep':>6s}  "
-              f"{'thought chars':>13s} {'unclosed':>8s}  verdict")
+              f"{'thought tokens':>14s} {'unclosed h/b':>12s}  verdict")
         for r in res["rows"]:
             dg, ind = r["driftguard"], r["independent"]
             print(f"{r['step']:>4d}  {dg['harmful_refusal_rate']:>10.3f} {ind['harmful_refusal_rate']:>6.3f}  "
                   f"{dg['benign_compliance_rate']:>9.3f} {ind['benign_compliance_rate']:>6.3f}  "
-                  f"{r['mean_thought_chars']:>13.0f} {r['unclosed_thoughts']:>8d}  {r['verdict']}")
+                  f"{r['mean_thought_tokens']:>14.0f} {r['unclosed']['harmful']:>6d}/{r['unclosed']['benign']:<5d}  "
+                  f"{r['verdict']}")
 
 
 def main(argv: list[str] | None = None) -> int:

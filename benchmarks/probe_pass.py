@@ -95,7 +95,7 @@ def straightforward_options(model: Any, tokenizer: Any, requests: list[OptionReq
 def straightforward_pass(model, tokenizer, probes: list[Probe], max_new_tokens: int) -> dict[str, Any]:
     """Everything ``collect_outputs`` produces, computed one prompt / one option at a time."""
     model.eval()
-    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes, {})
+    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes)
     return {"completions": straightforward_generate(model, tokenizer, [p for p in probes if p.kind == "generate"],
                                                     max_new_tokens),
             "options": straightforward_options(model, tokenizer, requests)}
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     straightforward_pass(model, tokenizer, warm, 2)  # warm-up on a few items (kernels, caches), untimed
     trl_generate(model, tokenizer, gen_probes[:2], 2, 2)
     times, results = timed_round_robin(fns, device, args.repeats, warmup=False)
-    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes, {})
+    requests = probe_option_requests([p for p in probes if p.kind == "choice"]) + margin_requests(probes)
     agree = agreement(tokenizer, probes, results["driftguard"], results["straightforward"], results["trl_generate"],
                       results["driftguard_generate"])
     speedup = fraction(times["straightforward"], times["driftguard"])

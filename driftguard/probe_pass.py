@@ -46,16 +46,17 @@ def error_entry(stage: str, error: BaseException, step: int) -> dict[str, Any]:
     }
 
 
-def margin_requests(probes: Sequence[Probe], generations: dict[str, Generation]) -> list[OptionRequest]:
+def margin_requests(probes: Sequence[Probe], generations: dict[str, Generation] | None = None) -> list[OptionRequest]:
     """Refusal-vs-compliance openings scored as options on every harmful safety prompt, at the answer position.
 
     The position is where the probe's own generation started its answer: after the model's thought
     (closed by the model or by the budget), so a reasoner is measured on what its thought concluded.
+    Without ``generations`` (or for a probe not generated) the openings follow the generation prompt.
     """
     options = tuple(REFUSAL_OPENINGS) + tuple(COMPLIANCE_OPENINGS)
     return [
         OptionRequest(key=p.id + MARGIN_SUFFIX, messages=p.chat(), options=options,
-                      prefix_ids=tuple(generations[p.id].answer_prefix_ids) if p.id in generations else ())
+                      prefix_ids=tuple(generations[p.id].answer_prefix_ids) if p.id in (generations or {}) else ())
         for p in probes
         if p.dimension == "safety" and p.expect == "refuse"
     ]

@@ -35,6 +35,9 @@ KL_ON_POLICY = "driftguard/kl/on_policy"
 BASELINE_KL_TOLERANCE = 1e-3  # nats/token: the policy at its baseline vs its own reference is ~0 when the reference is right
 
 
+CUT_RATE_WARNING = 0.2  # share of generate-probes whose thought the budget cut: above it, warn
+
+
 class DriftMonitor:
     """Owns the suite, the reference provider, the KL set and the detector of one monitored run."""
 
@@ -99,6 +102,11 @@ class DriftMonitor:
             self.last_generations = generations
             seen = evaluation.info.get("reasoning") or {}
             self.thinks = bool(seen.get("with_thought") or seen.get("choices_with_thought"))
+            if seen.get("cut_rate", 0.0) > CUT_RATE_WARNING and self.ranks.is_main:
+                warnings.warn(f"driftguard: {seen['cut']} of {seen['generations']} thoughts at step {step} ran past "
+                              f"think_budget={self.config.think_budget} and were closed by the probe pass; their answers "
+                              "may reflect unfinished reasoning (a short budget reads the thought's opening, not its "
+                              "conclusion). Raise think_budget.", stacklevel=2)
         self.error_count += len(evaluation.errors)
         evaluation.errors = errors + evaluation.errors
         return evaluation

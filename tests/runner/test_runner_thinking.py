@@ -119,3 +119,32 @@ def test_other_markers_from_config(tiny_tokenizer):
     fmt = detect_format(tok, ("[REASON]", "[/REASON]"))
     assert fmt.opens_thought and fmt.closing == "[/REASON]"
     assert not detect_format(tok).opens_thought
+
+
+def test_monitor_warns_when_the_budget_cuts_most_thoughts(reasoner, tiny_tokenizer):
+    """A short budget reads a thought's opening, not its conclusion: the monitor says so (and not when it fits)."""
+    from driftguard.config import DriftGuardConfig
+    from driftguard.monitor import DriftMonitor
+    from driftguard.probes.suite import ProbeSuite
+
+    suite = ProbeSuite("thinking", "1", tuple(probes()))
+    for budget, warns in ((32, True), (1024, False)):
+        monitor = DriftMonitor(DriftGuardConfig(think_budget=budget, max_new_tokens=16, mechanism=False), suite=suite)
+        with pytest.warns(UserWarning, match="ran past think_budget") if warns else _no_cut_warning():
+            evaluation = monitor.probe_baseline(reasoner, tiny_tokenizer)
+        assert evaluation.info["reasoning"]["cut"] == (2 if warns else 0)
+        assert monitor.thinks
+
+
+def _no_cut_warning():
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def guard():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        assert not [w for w in caught if "think_budget" in str(w.message)]
+
+    return guard()

@@ -127,9 +127,9 @@ def test_monitor_warns_when_the_budget_cuts_most_thoughts(reasoner, tiny_tokeniz
     from driftguard.monitor import DriftMonitor
     from driftguard.probes.suite import ProbeSuite
 
-    suite = ProbeSuite("thinking", "1", tuple(probes()))
-    for budget, warns in ((32, True), (1024, False)):
-        monitor = DriftMonitor(DriftGuardConfig(think_budget=budget, max_new_tokens=16, mechanism=False), suite=suite)
+    for items, warns in ((probes(), True), (probes()[2:], False)):  # the last two think briefly or not at all
+        suite = ProbeSuite("thinking", "1", tuple(items))
+        monitor = DriftMonitor(DriftGuardConfig(think_budget=32, max_new_tokens=16, mechanism=False), suite=suite)
         with pytest.warns(UserWarning, match="ran past think_budget") if warns else _no_cut_warning():
             evaluation = monitor.probe_baseline(reasoner, tiny_tokenizer)
         assert evaluation.info["reasoning"]["cut"] == (2 if warns else 0)

@@ -20,17 +20,18 @@ StatisticName = Literal["mean", "abs_mean"]
 _BOOT_CHUNK = 256  # bootstrap replicates drawn per block: memory stays O(chunk * n)
 
 
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value from the discordant pair counts ``b`` and ``c``.
+def mcnemar_exact(b: int, c: int, alternative: Literal["two-sided", "greater"] = "two-sided") -> float:
+    """Exact McNemar p-value from the discordant pair counts ``b`` (1 -> 0) and ``c`` (0 -> 1).
 
-    Under H0 the ``b + c`` discordant pairs split Binomial(b + c, 1/2). No discordant pairs -> 1.0.
+    Under H0 the ``b + c`` discordant pairs split Binomial(b + c, 1/2); ``greater`` is the one-sided
+    P(B >= b). No discordant pairs -> 1.0.
     """
     if b < 0 or c < 0:
         raise ValueError(f"discordant counts must be >= 0, got b={b}, c={c}")
     n = b + c
     if n == 0:
         return 1.0
-    return float(binomtest(b, n, 0.5, alternative="two-sided").pvalue)
+    return float(binomtest(b, n, 0.5, alternative=alternative).pvalue)
 
 
 def mcnemar_from_pairs(baseline: np.ndarray, current: np.ndarray) -> float:
@@ -138,16 +139,8 @@ _EXACT_ENUMERATION = 12  # up to 2**12 sign patterns are enumerated; more (off-l
 
 
 def mcnemar_one_sided(b: int, c: int) -> float:
-    """One-sided exact McNemar p-value for "more 1 -> 0 flips (``b``) than 0 -> 1 flips (``c``)": P(B >= b).
-
-    Under H0 the ``b + c`` discordant pairs split Binomial(b + c, 1/2). No discordant pairs -> 1.0.
-    """
-    if b < 0 or c < 0:
-        raise ValueError(f"discordant counts must be >= 0, got b={b}, c={c}")
-    n = b + c
-    if n == 0:
-        return 1.0
-    return float(binomtest(b, n, 0.5, alternative="greater").pvalue)
+    """One-sided exact McNemar p-value for "more 1 -> 0 flips (``b``) than 0 -> 1 flips (``c``)": P(B >= b)."""
+    return mcnemar_exact(b, c, alternative="greater")
 
 
 def _lattice(values: np.ndarray) -> tuple[np.ndarray, int] | None:

@@ -64,7 +64,7 @@ TARGETS = (
     "driftguard/bias/disambiguated_accuracy",
     "driftguard/ethics/accuracy",
     "driftguard/privacy/answer_leak_rate",
-    "driftguard/robustness/consistency",
+    "driftguard/robustness/ood_accuracy",  # v2: consistency exists only given a right clean item (not placeable)
 )
 # Baseline rate of each binary metric (a plausible instruction-tuned model); "good" = 1 for higher-is-better.
 BASE_RATES: dict[str, float] = {
@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     config = DriftGuardConfig()
     suite = load_suite(args.suite)
     sim = RunSimulator(suite, args.churn, icc=args.icc, cluster_size=args.cluster_size, persistence=args.persistence)
+    missing = [m for m in targets if m not in sim.items]
+    if missing:
+        raise SystemExit(f"--metrics: {missing} have no item in suite {suite.name!r} v{suite.version}")
     start = time.perf_counter()
     null = run_scenario(sim, config, None, 0.0, args.null_runs or args.runs, args.evals, args.seed, args.n_boot)
     rows = []

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.config import DriftGuardConfig
+from driftguard.demo.tiny_model import THINKING_CHAT_TEMPLATE
 from driftguard.probe_pass import collect_outputs, margin_requests
 from driftguard.runner import probe_option_requests, render_prompt_ids, score_options
 from driftguard.runner.generate import generate_ids
@@ -48,11 +49,6 @@ from benchmarks.common import (  # noqa: E402
     resolve_dtype,
     synchronize,
     timed_round_robin,
-)
-
-OPENING_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|><think>{% endif %}"
 )
 
 
@@ -102,7 +98,7 @@ def load(args: argparse.Namespace, suite: Any, device: Any, dtype: Any) -> tuple
         return model, AutoTokenizer.from_pretrained(args.model), f"trained model {args.model}"
     tokenizer = build_tokenizer(suite)
     if args.opened:
-        tokenizer.chat_template = OPENING_TEMPLATE
+        tokenizer.chat_template = THINKING_CHAT_TEMPLATE
     return build_model(args.shape, tokenizer, device, dtype), tokenizer, f"random {args.shape} Llama, opened={args.opened}"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from driftguard.runner.reasoning import ReasoningFormat, prompt_opens_thought
@@ -64,12 +64,11 @@ class ThinkingStats:
     phase2_seconds: float = 0.0
 
     def add(self, other: ThinkingStats) -> None:
-        for name in ("rows", "forced", "phase1_tokens", "phase2_tokens", "phase1_seconds", "phase2_seconds"):
+        for name in self.to_dict():
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def to_dict(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in ("rows", "forced", "phase1_tokens", "phase2_tokens",
-                                              "phase1_seconds", "phase2_seconds")}
+        return asdict(self)
 
 
 class ThoughtBudget:

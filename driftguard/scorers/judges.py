@@ -25,6 +25,23 @@ DEFAULT_TOXICITY_JUDGE = "profanity-check"
 PROFANITY_ONLY = "profanity-check-only"
 
 
+def local_text_classifier(who: str, model: str | Path | Any, *, tokenizer: Any = None,
+                          device: Any = None) -> tuple[Any, list[str]]:
+    """A transformers text-classification pipeline on a local model (path or object) and its label names.
+
+    A path that does not exist is a ConfigError naming ``who``: driftguard never downloads judges.
+    """
+    from transformers import pipeline
+
+    if isinstance(model, Path):
+        model = str(model)
+    if isinstance(model, str) and not Path(model).exists():
+        raise ConfigError(f"{who}: model path {model!r} does not exist; give a local directory of a "
+                          "text-classification model (driftguard never downloads judges)")
+    pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
+    return pipe, [str(v) for v in pipe.model.config.id2label.values()]
+
+
 @runtime_checkable
 class ToxicityJudge(Protocol):
     """Scores a batch of texts: one toxicity probability in [0, 1] per text."""
@@ -80,15 +97,7 @@ class PipelineJudge:
 
     def __init__(self, model: str | Path | Any, toxic_label: str = "toxic", *, tokenizer: Any = None,
                  batch_size: int = 16, device: Any = None) -> None:
-        from transformers import pipeline
-
-        if isinstance(model, Path):
-            model = str(model)
-        if isinstance(model, str) and not Path(model).exists():
-            raise ConfigError(f"PipelineJudge: model path {model!r} does not exist; give a local directory of a "
-                              "text-classification model (driftguard never downloads judges)")
-        self.pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
-        labels = [str(v) for v in self.pipe.model.config.id2label.values()]
+        self.pipe, labels = local_text_classifier("PipelineJudge", model, tokenizer=tokenizer, device=device)
         matches = [label for label in labels if label.casefold() == toxic_label.casefold()]
         if not matches:
             raise ConfigError(f"PipelineJudge: toxic_label = {toxic_label!r} is not a label of the model "

@@ -38,15 +38,9 @@ class PipelineRefusalJudge:
 
     def __init__(self, model: str | Path | Any, *, tokenizer: Any = None, label_map: dict[str, str] | None = None,
                  with_prompt: bool = False, batch_size: int = 16, device: Any = None) -> None:
-        from transformers import pipeline
+        from driftguard.scorers.judges import local_text_classifier
 
-        if isinstance(model, Path):
-            model = str(model)
-        if isinstance(model, str) and not Path(model).exists():
-            raise ConfigError(f"PipelineRefusalJudge: model path {model!r} does not exist; give a local directory of a "
-                              "text-classification model (driftguard never downloads judges)")
-        self.pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
-        labels = [str(v) for v in self.pipe.model.config.id2label.values()]
+        self.pipe, labels = local_text_classifier("PipelineRefusalJudge", model, tokenizer=tokenizer, device=device)
         given = {k.casefold(): v for k, v in (label_map or {}).items()}
         self.label_map: dict[str, str] = {}
         for label in labels:

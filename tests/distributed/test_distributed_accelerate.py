@@ -24,6 +24,18 @@ FSDP_SCRIPT = str(HERE / "fsdp_probe_script.py")
 MINI_SUITE = str(HERE.parent / "fixtures" / "mini_suite.jsonl")
 
 
+def _same_records(one: dict, two: dict, part: str) -> None:
+    """One process and rank 0 of two hold the same 17 records of ``part`` (answers equal, values within 1e-4)."""
+    rec1 = {r["probe_id"]: r for r in one[part]["records"]}
+    rec2 = {r["probe_id"]: r for r in two[part]["records"]}
+    assert rec1.keys() == rec2.keys() and len(rec1) == 17
+    for pid, r1 in rec1.items():
+        assert r1["answer"] == rec2[pid]["answer"], (part, pid)
+        for name, v1 in r1["values"].items():
+            v2 = rec2[pid]["values"][name]
+            assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -130,14 +142,7 @@ def test_fsdp_sharded_weights_give_the_single_process_records(fsdp_runs):
     assert [r["world_size"] for r in two] == [2, 2] and all(r["sharded"] for r in two)
     for part in ("baseline", "evaluation"):
         assert one[part]["errors"] == [] and two[0][part]["errors"] == [], "no rank failed or hung"
-        rec1 = {r["probe_id"]: r for r in one[part]["records"]}
-        rec2 = {r["probe_id"]: r for r in two[0][part]["records"]}
-        assert rec1.keys() == rec2.keys() and len(rec1) == 17
-        for pid, r1 in rec1.items():
-            assert r1["answer"] == rec2[pid]["answer"], (part, pid)
-            for name, v1 in r1["values"].items():
-                v2 = rec2[pid]["values"][name]
-                assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
+        _same_records(one, two[0], part)
         assert two[0][part]["metrics"] == two[1][part]["metrics"], "every rank holds the same gathered result"
     assert one["evaluation"]["kl"]["mean"] > 1e-3
     assert two[0]["evaluation"]["kl"]["mean"] == pytest.approx(one["evaluation"]["kl"]["mean"], rel=1e-4)

@@ -4,11 +4,10 @@ under the gathered root parameters, and PEFT is detected through the wrapper (``
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 import pytest
-from test_distributed_accelerate import ACCELERATE_2, HERE, MINI_SUITE, _free_port, _run
+from test_distributed_accelerate import ACCELERATE_2, HERE, MINI_SUITE, _free_port, _run, _same_records
 
 SCRIPT = str(HERE / "fsdp1_probe_script.py")
 
@@ -27,17 +26,6 @@ def fsdp1_runs(tiny_model_dir, tmp_path_factory):
         out[variant] = (json.loads((single / f"fsdp1-{variant}-rank0.json").read_text()),
                         [json.loads((sharded / f"fsdp1-{variant}-rank{r}.json").read_text()) for r in (0, 1)])
     return out
-
-
-def _same_records(one: dict, two: dict, part: str) -> None:
-    rec1 = {r["probe_id"]: r for r in one[part]["records"]}
-    rec2 = {r["probe_id"]: r for r in two[part]["records"]}
-    assert rec1.keys() == rec2.keys() and len(rec1) == 17
-    for pid, r1 in rec1.items():
-        assert r1["answer"] == rec2[pid]["answer"], (part, pid)
-        for name, v1 in r1["values"].items():
-            v2 = rec2[pid]["values"][name]
-            assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
 
 
 @pytest.mark.distributed

@@ -15,11 +15,10 @@ import torch
 from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
+from driftguard.demo.tiny_model import THINKING_CHAT_TEMPLATE
+
 LONG = " ".join(f"Step {i}: weigh the request and what could follow from it." for i in range(40))
-OPENING_TEMPLATE = (  # the tiny chat template, but the generation prompt opens the thought (R1 / Qwen3 style)
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|><think>{% endif %}"
-)
+OPENING_TEMPLATE = THINKING_CHAT_TEMPLATE  # the tiny chat format, the generation prompt opens the thought
 
 
 class ScriptedConfig(PretrainedConfig):

@@ -12,6 +12,7 @@ from typing import Any
 
 from driftguard.config import DriftGuardConfig
 from driftguard.errors import ModelSetupError
+from driftguard.models import is_adapter_dir, load_model_and_tokenizer
 from driftguard.types import Verdict
 
 
@@ -21,26 +22,9 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def is_adapter_dir(path: str | Path) -> bool:
-    return (Path(path) / "adapter_config.json").is_file()
-
-
 def load_model(path: str | Path, device: str):
-    """Load a causal LM (or a PEFT adapter with its base) and its tokenizer from a local directory."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelSetupError(f"model path {str(path)!r} is not a directory; give a saved model or adapter dir")
-    if is_adapter_dir(path):
-        from peft import AutoPeftModelForCausalLM
-
-        model = AutoPeftModelForCausalLM.from_pretrained(path, dtype="auto")
-        tok_path = path if (path / "tokenizer_config.json").is_file() else model.peft_config["default"].base_model_name_or_path
-    else:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
-        tok_path = path
-    tokenizer = AutoTokenizer.from_pretrained(tok_path)
+    """Load a causal LM (saved dir, PEFT adapter dir with its base, or local GGUF file) and its tokenizer."""
+    model, tokenizer = load_model_and_tokenizer(path)
     return model.to(device).eval(), tokenizer
 
 

@@ -182,13 +182,13 @@ class ModelReference(_ExactReference):
                  device: str | torch.device | None = None):
         torch_dtype = _resolve_dtype(dtype)
         if isinstance(model_or_path, (str, Path)):
-            from transformers import AutoModelForCausalLM
+            from driftguard.models import load_causal_lm
 
             try:
-                model = AutoModelForCausalLM.from_pretrained(str(model_or_path), dtype=torch_dtype)
-            except OSError as e:
-                raise ConfigError(f"reference_model = {str(model_or_path)!r}: cannot load it ({e}); give a model "
-                                  "directory or hub id loadable with AutoModelForCausalLM.from_pretrained") from None
+                model = load_causal_lm(model_or_path, dtype=torch_dtype)
+            except (OSError, ModelSetupError) as e:
+                raise ConfigError(f"reference_model = {str(model_or_path)!r}: cannot load it ({e}); give a saved "
+                                  "model directory, a PEFT adapter directory or a local .gguf file") from None
         elif isinstance(model_or_path, torch.nn.Module):
             model = model_or_path
             if torch_dtype is not None:

@@ -5,9 +5,11 @@ Phase 1 is one batched greedy ``generate`` per length-sorted batch with a per-ro
 ``think_budget`` tokens; a row whose thought closes, or that answers without thinking, may then write
 ``answer_budget`` answer tokens (mode ``"answer"``) or stops at the answer position (mode ``"prefix"``,
 for option scoring). Phase 2 takes the rows still inside a thought (cut by the budget, or ended while
-thinking), appends the close marker and the template's separator, and generates their answers, batched
-and length-sorted again. A row that never thinks (an instruct model) is generated exactly as a plain
-greedy completion of ``answer_budget`` tokens.
+thinking), appends the close marker and the template's separator (only the rest of the marker when the
+cut fell inside a marker of several tokens), and generates their answers, batched and length-sorted again.
+A thought the model closed itself gets only the part of the separator it did not write with the marker
+(a tokenizer that merges ``>\n\n`` writes it with the marker's last token). A row that never thinks
+(an instruct model) is generated exactly as a plain greedy completion of ``answer_budget`` tokens.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class ThoughtBudget:
         self.start_limit = marker_len + 4
 
     def _decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        return _decode(self.tokenizer, ids)
 
     def _advance(self, row: ThinkingRow) -> bool:
         """Update ``row`` after its newest token; True when it must stop."""
@@ -125,14 +127,46 @@ class ThoughtBudget:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def _finish(row: ThinkingRow, fmt_closing: list[int], sep_ids: list[int], eos: set[int]) -> tuple[list[int], bool]:
-    """(tokens kept from phase 1, needs a forced answer)."""
+def _encode(tokenizer: Any, text: str) -> list[int]:
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+
+def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
+    return tokenizer.decode(list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
+def _missing_closing(tokenizer: Any, fmt: ReasoningFormat, ids: Sequence[int], think_start: int, window: int) -> str:
+    """What closes a thought cut after ``ids``: ``fmt.closing``, less the start of the close marker when the
+    cut fell inside a close marker of several tokens (``...</`` gets ``think>``, not a second ``</think>``)."""
+    tail = _decode(tokenizer, ids[max(think_start, len(ids) - window):])
+    for k in range(min(len(fmt.close) - 1, len(tail)), 0, -1):
+        if tail.endswith(fmt.close[:k]):
+            return fmt.closing[k:]
+    return fmt.closing
+
+
+def _missing_separator(tokenizer: Any, fmt: ReasoningFormat, ids: Sequence[int], think_start: int,
+                       window: int) -> str:
+    """The part of ``fmt.separator`` not yet written after the close marker that ends ``ids`` (a tokenizer
+    that merges ``>\n\n`` writes the separator with the marker's last token)."""
+    if not fmt.separator:
+        return ""
+    tail = _decode(tokenizer, ids[max(think_start, len(ids) - window):])
+    at = tail.rfind(fmt.close)
+    after = tail[at + len(fmt.close):] if at >= 0 else ""
+    if after.startswith(fmt.separator) or not fmt.separator.startswith(after):
+        return ""
+    return fmt.separator[len(after):]
+
+
+def _finish(row: ThinkingRow, tokenizer: Any, fmt: ReasoningFormat, eos: set[int], window: int) -> tuple[list[int], bool]:
+    """(tokens kept from phase 1, with the closing of a cut thought; needs a forced answer)."""
     ids = row.ids[:row.stop_len] if row.stop_len is not None else list(row.ids)
     if row.phase != "think":
         return ids, False
     if ids and ids[-1] in eos:  # ended the turn inside its thought: close it and ask for the answer
         ids = ids[:-1]
-    return ids + fmt_closing, True
+    return ids + _encode(tokenizer, _missing_closing(tokenizer, fmt, ids, row.think_start, window)), True
 
 
 def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int]], fmt: ReasoningFormat, *,
@@ -146,8 +180,8 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
     from driftguard.runner.generate import cut_at_eos, generate_ids
 
     stats = ThinkingStats(rows=len(prompts))
-    closing = list(tokenizer(fmt.closing, add_special_tokens=False)["input_ids"])
-    sep_ids = list(tokenizer(fmt.separator, add_special_tokens=False)["input_ids"]) if fmt.separator else []
+    closing = _encode(tokenizer, fmt.closing)
+    window = max(len(_encode(tokenizer, m)) for m in fmt.markers) + 4  # tokens that hold a marker and its separator
     eos = set(eos_ids)
     rows = [ThinkingRow(opened=prompt_opens_thought(
         tokenizer.decode(list(p), skip_special_tokens=False, clean_up_tokenization_spaces=False), fmt.markers))
@@ -171,7 +205,7 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
 
     kept, forced = [], []
     for i, row in enumerate(rows):
-        ids, force = _finish(row, closing, sep_ids, eos)
+        ids, force = _finish(row, tokenizer, fmt, eos, window)
         kept.append((closing if pre_closed[i] else []) + ids)
         forced.append(force or pre_closed[i])
     stats.forced = sum(forced)
@@ -182,7 +216,8 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
         elif forced[i]:
             prefixes.append(list(kept[i]))
         elif row.phase == "answer" and row.answer_start > 0:
-            prefixes.append(row.ids[:row.answer_start] + sep_ids)
+            own = row.ids[:row.answer_start]
+            prefixes.append(own + _encode(tokenizer, _missing_separator(tokenizer, fmt, own, row.think_start, window)))
         else:
             prefixes.append([])
     if mode == "prefix":

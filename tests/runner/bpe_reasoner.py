@@ -1,0 +1,91 @@
+"""A real byte-level BPE tokenizer where ``</think>`` is several ordinary tokens and ``>\\n\\n`` merges
+(Qwen2 / Llama-3 pre-tokenisation: punctuation takes the newlines after it), trained in-process, and a
+scripted model over it that writes ``<think>thought</think>\\n\\nanswer`` in that tokenizer's own tokens."""
+
+from __future__ import annotations
+
+import torch
+from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerFast
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+         r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+THOUGHT, ANSWER = "Let me reason step by step.", "The answer is 42."
+TEXT = f"<think>{THOUGHT}</think>\n\n{ANSWER}"
+
+
+def build_bpe_tokenizer() -> PreTrainedTokenizerFast:
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    special = ["<pad>", "<|end|>", "<|user|>", "<|assistant|>"]
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([f"<|user|>Q?<|end|><|assistant|>{TEXT}<|end|>"] * 50, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|end|>", pad_token="<pad>",
+                                   additional_special_tokens=special[2:])
+    fast.chat_template = TEMPLATE
+    return fast
+
+
+class BpeConfig(PretrainedConfig):
+    model_type = "driftguard-bpe-reasoner"
+
+
+class BpeReasoner(PreTrainedModel, GenerationMixin):
+    """Greedy continuation of any prompt: ``TEXT`` then EOS, in canonical tokens. A continuation that left
+    the script with the same text (a close marker written by someone else) is answered from the text."""
+
+    config_class = BpeConfig
+
+    def __init__(self, config: BpeConfig, tokenizer=None):
+        super().__init__(config)
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.tok = tokenizer
+        self.assistant = tokenizer.convert_tokens_to_ids("<|assistant|>")
+        self.script = self._encode(TEXT) + [tokenizer.eos_token_id]
+        self.head = TEXT[:TEXT.index(ANSWER)]
+        self.answer = self._encode(ANSWER) + [tokenizer.eos_token_id]
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tok(text, add_special_tokens=False)["input_ids"])
+
+    @classmethod
+    def build(cls, tokenizer) -> BpeReasoner:
+        config = BpeConfig(vocab_size=len(tokenizer), eos_token_id=tokenizer.eos_token_id,
+                           pad_token_id=tokenizer.pad_token_id, num_hidden_layers=1, hidden_size=4,
+                           num_attention_heads=1)
+        return cls(config, tokenizer).eval()
+
+    def prepare_inputs_for_generation(self, input_ids, attention_mask=None, **kwargs):
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "logits_to_keep": 1}
+
+    def _next(self, gen: list[int]) -> int:
+        if gen == self.script[:len(gen)]:
+            return self.script[len(gen)] if len(gen) < len(self.script) else self.config.eos_token_id
+        text = self.tok.decode(gen)
+        if text.startswith(self.head):
+            rest = text[len(self.head):]
+            for j in range(len(self.answer)):
+                if self.tok.decode(self.answer[:j]) == rest:
+                    return self.answer[j]
+        return self.config.eos_token_id
+
+    def forward(self, input_ids, attention_mask=None, logits_to_keep: int = 0, **kwargs):
+        batch, width = input_ids.shape
+        keep = logits_to_keep or width
+        logits = torch.zeros(batch, keep, self.config.vocab_size)
+        for b in range(batch):
+            row = input_ids[b].tolist()
+            for j in range(keep):
+                seq = row[:width - keep + j + 1]
+                if self.assistant in seq:
+                    start = len(seq) - seq[::-1].index(self.assistant)
+                    logits[b, j, self._next(seq[start:])] = 20.0
+        return CausalLMOutputWithPast(logits=logits)

@@ -34,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = {"overhead", "kl_pass", "probe_pass", "power", "early_warning", "gpu_run", "common", "__init__",
-         "reasoning_pass", "judges"}
+         "reasoning_pass", "judges", "real_model"}  # real_model: a 466 s CPU pass over SmolLM2, run by hand
 CPU_ONLY = {"power", "early_warning", "judges"}  # no GPU work: simulated outcomes, a CPU scenario, text judges
 
 

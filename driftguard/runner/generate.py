@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from driftguard.errors import DriftGuardError
 from driftguard.runner.chat import render_prompt_ids
 from driftguard.runner.modes import eos_token_ids, probing_mode
 from driftguard.runner.reasoning import ReasoningFormat, detect_format, prompt_opens_thought, split_reasoning
@@ -114,32 +115,124 @@ def generation_module(model: Any) -> Iterator[Any]:
         yield model
 
 
+class RankAgreement:
+    """Collective decisions of a synced generation (``torch.distributed`` when initialised with several ranks,
+    else a single process): the number of batches and whether any rank ran out of memory."""
+
+    def __init__(self, device: Any) -> None:
+        import torch
+        import torch.distributed as dist
+
+        self.dist = dist if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1 else None
+        if self.dist is not None and self.dist.get_backend() == "nccl":
+            device = torch.device("cuda", torch.cuda.current_device())
+        self.device = device
+
+    @property
+    def active(self) -> bool:
+        return self.dist is not None
+
+    def max(self, value: int) -> int:
+        """The largest ``value`` over all ranks (a collective: every rank calls it)."""
+        if self.dist is None:
+            return value
+        import torch
+
+        box = torch.tensor([value], dtype=torch.long, device=self.device)
+        self.dist.all_reduce(box, op=self.dist.ReduceOp.MAX)
+        return int(box.item())
+
+    def any(self, flag: bool) -> bool:
+        return self.max(int(flag)) > 0
+
+
+def _is_oom(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
 def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, batch_size: int,
                  pad_id: int, eos_ids: Sequence[int], synced_gpus: bool = False,
-                 stopping: Callable[[list[int]], Any] | None = None) -> list[list[int]]:
+                 stopping: Callable[[list[int]], Any] | None = None,
+                 filler: Sequence[int] | None = None) -> list[list[int]]:
     """Greedy completion ids of each prompt (cut after the first EOS, no padding), in the order given.
 
     One ``model.generate`` per batch of ``batch_size`` length-sorted prompts; callers must already be in
     :func:`probing_mode`. ``synced_gpus`` keeps ranks stepping together when weights are sharded
-    (ZeRO-3, FSDP): a rank whose batch finished keeps running forwards until every rank is done.
-    ``stopping(batch indices)`` builds an extra per-row ``StoppingCriteria`` for a batch.
+    (ZeRO-3, FSDP): a rank whose batch finished keeps running forwards until every rank is done. Every
+    decoding step is then a collective, so the ranks also agree on the number of batches (a rank with fewer
+    prompts, or none, runs one-token dummy batches of ``filler``, default its first prompt) and on an
+    out-of-memory error: when any rank's ``generate`` raised one, every rank runs that batch again as two
+    halves (down to one row; then every rank raises); any other error on one rank is raised on every rank.
+    The failed rank first joins the others' decoding steps with a one-row dummy ``generate`` until they finish:
+    this recovers an error raised before the batch's first forward (allocating the batch, the cache); one
+    raised inside a sharded forward leaves the other ranks in a weight gather and cannot be recovered.
+    ``stopping(batch indices)`` builds an extra per-row ``StoppingCriteria`` for a batch (called again when a
+    batch is retried).
     """
+    import torch
+
     device = model_device(model)
     completions: list[list[int]] = [[] for _ in prompts]
+    batches: list[list[int]] = length_sorted_batches([len(p) for p in prompts], batch_size)
+    agree = RankAgreement(device) if synced_gpus else None
+    if agree is not None and not agree.active:
+        agree = None
+    n_batches = agree.max(len(batches)) if agree is not None else len(batches)
+    dummy = list(filler) if filler is not None else (list(prompts[0]) if prompts else [pad_id])
     with generation_module(model) as model, _greedy_generation_config(
             model, max_new_tokens=max_new_tokens, pad_id=pad_id, eos_ids=list(eos_ids)) as cfg:
-        for batch in length_sorted_batches([len(p) for p in prompts], batch_size):
-            input_ids, attention_mask = left_pad([prompts[i] for i in batch], pad_id, device)
+
+        def run(batch: list[int]) -> None:
+            rows = [prompts[i] for i in batch] if batch else [dummy]
+            input_ids, attention_mask = left_pad(rows, pad_id, device)
             extra: dict[str, Any] = {"synced_gpus": True} if synced_gpus else {}
-            if stopping is not None:
+            if not batch:
+                extra["max_new_tokens"] = 1
+            elif stopping is not None:
                 from transformers import StoppingCriteriaList
 
                 extra["stopping_criteria"] = StoppingCriteriaList([stopping(batch)])
             output = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=cfg, **extra)
-            new_tokens = output[:, input_ids.shape[1]:].tolist()
-            for i, row in zip(batch, new_tokens, strict=True):
+            for i, row in zip(batch, output[:, input_ids.shape[1]:].tolist(), strict=False):
                 completions[i] = cut_at_eos(row, eos_ids)
+
+        def run_agreed(batch: list[int], width: int) -> None:
+            """``batch`` (empty: a dummy) on every rank at once; ``width``: the batch size all ranks share."""
+            error: BaseException | None = None
+            try:
+                run(batch)
+            except Exception as e:  # noqa: BLE001 - the other ranks must hear of it before anyone raises
+                error = e
+                _empty_cache()
+                run([])  # join the other ranks' decoding steps (a one-row dummy) until every rank is done
+            worst = agree.max(0 if error is None else 1 if _is_oom(error) else 2)
+            if worst == 0:
+                return
+            if worst == 2:  # another error on some rank: every rank raises (and meets the others in the gather)
+                raise error or DriftGuardError("generation failed on another rank")
+            if width <= 1:
+                raise error or torch.OutOfMemoryError("out of memory on another rank during synced generation")
+            _empty_cache()
+            half = (width + 1) // 2
+            run_agreed(batch[:half], half)
+            run_agreed(batch[half:], width - half)
+
+        for k in range(n_batches):
+            batch = batches[k] if k < len(batches) else []
+            if agree is None:
+                run(batch)
+            else:
+                run_agreed(batch, batch_size)
     return completions
+
+
+def _empty_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def decode_completion(tokenizer: Any, ids: Sequence[int], drop_ids: set[int]) -> str:

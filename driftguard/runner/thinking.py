@@ -183,19 +183,23 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
     closing = _encode(tokenizer, fmt.closing)
     window = max(len(_encode(tokenizer, m)) for m in fmt.markers) + 4  # tokens that hold a marker and its separator
     eos = set(eos_ids)
-    rows = [ThinkingRow(opened=prompt_opens_thought(
-        tokenizer.decode(list(p), skip_special_tokens=False, clean_up_tokenization_spaces=False), fmt.markers))
-        for p in prompts]
-    pre_closed = [r.opened and think_budget == 0 for r in rows]
+    opened = [prompt_opens_thought(_decode(tokenizer, p), fmt.markers) for p in prompts]
+    pre_closed = [o and think_budget == 0 for o in opened]
     phase1_prompts = [list(p) + (closing if c else []) for p, c in zip(prompts, pre_closed, strict=True)]
-    for row, c in zip(rows, pre_closed, strict=True):
-        if c:
+
+    def fresh(i: int) -> ThinkingRow:
+        row = ThinkingRow(opened=opened[i])
+        if pre_closed[i]:
             row.phase = "answer"
+        return row
 
     def budget(batch: list[int]) -> ThoughtBudget:
+        for i in batch:  # a batch run again (after an out-of-memory retry) starts from scratch
+            rows[i] = fresh(i)
         return ThoughtBudget(tokenizer, fmt, [rows[i] for i in batch], mode=mode, think_budget=think_budget,
                              answer_budget=answer_budget, eos_ids=eos_ids)
 
+    rows = [fresh(i) for i in range(len(prompts))]
     t0 = time.perf_counter()
     cap = answer_budget if think_budget == 0 else think_budget + answer_budget + 2 * len(closing) + 8
     generate_ids(model, phase1_prompts, max_new_tokens=cap,
@@ -225,8 +229,12 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
 
     todo = [i for i, f in enumerate(forced) if f and not pre_closed[i]]
     t0 = time.perf_counter()
+    # Under synced generation every rank runs phase 2, with as many batches as the rank with most cut thoughts
+    # (generate_ids agrees on the count; a rank with none runs dummies of its first prompt, closed).
+    filler = list(prompts[0]) + closing if prompts else None
     answers = generate_ids(model, [list(prompts[i]) + kept[i] for i in todo], max_new_tokens=answer_budget,
-                           batch_size=batch_size, pad_id=pad_id, eos_ids=eos_ids, synced_gpus=synced_gpus) if todo else []
+                           batch_size=batch_size, pad_id=pad_id, eos_ids=eos_ids, synced_gpus=synced_gpus,
+                           filler=filler) if todo or synced_gpus else []
     stats.phase2_seconds = time.perf_counter() - t0
     stats.phase2_tokens = sum(len(a) for a in answers)
     for i, answer in zip(todo, answers, strict=True):

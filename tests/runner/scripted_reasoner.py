@@ -75,6 +75,7 @@ class ScriptedReasoner(PreTrainedModel, GenerationMixin):
         keep = logits_to_keep or width
         logits = torch.zeros(batch, keep, self.config.vocab_size)
         mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
+        mask = mask[:, :width]  # a finished peer under synced_gpus: the mask grows, its input_ids do not
         for b in range(batch):
             row = input_ids[b][mask[b].bool()].tolist()
             offset = width - len(row)

@@ -81,7 +81,7 @@ def load_causal_lm(spec: str | Path, *, dtype: Any = "auto") -> Any:
         gguf_dtype = None if dtype == "auto" else dtype
         return AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=gguf_dtype)
     if not path.is_dir():
-        raise ModelSetupError(f"model path {str(path)!r} is neither a directory nor a .gguf file; give a saved model "
+        raise ModelSetupError(f"model path {str(path)!r} is not a directory nor a .gguf file; give a saved model "
                               "dir, a PEFT adapter dir or a local GGUF file")
     if is_adapter_dir(path):
         from peft import AutoPeftModelForCausalLM

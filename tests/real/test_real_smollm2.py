@@ -45,7 +45,7 @@ def test_a_file_that_is_not_gguf_gets_a_clear_error(tmp_path):
         load_model_and_tokenizer(bad)
     with pytest.raises(ModelSetupError, match="no such GGUF file"):
         load_model_and_tokenizer(tmp_path / "missing.gguf")
-    with pytest.raises(ModelSetupError, match="neither a directory nor a .gguf file"):
+    with pytest.raises(ModelSetupError, match="not a directory nor a .gguf file"):
         load_model_and_tokenizer(tmp_path / "missing")
 
 

@@ -4,14 +4,11 @@ All (request, option) rows are length-sorted and batched; ONE forward per batch.
 so every row's option tokens end at the last column: only the last ``max option length`` positions
 go through the LM head (``logits_to_keep``), and the fp32 log-softmax is taken only at the gathered
 target tokens (``logit[target] - logsumexp(logits)``, one position at a time), never as a full-vocab
-fp32 tensor for the batch. A request with many options (the 8 refusal/compliance openings) or options after
-a thought encodes its prompt + thought once and scores the options as continuations of its KV cache.
-The forward signature is read through wrappers (FSDP1, DDP, PEFT): ``logits_to_keep`` reaches the model.
+fp32 tensor for the batch.
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,36 +48,10 @@ def probe_option_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
     return requests
 
 
-def _named_parameters(fn: Any) -> list[str]:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-
-
-def unwrap_model(model: Any) -> Any:
-    """The model that really runs the forward, through wrappers whose ``forward`` is ``(*args, **kwargs)``:
-    PEFT (``get_base_model``), torch.compile (``_orig_mod``), FSDP1 (``_fsdp_wrapped_module``), DDP / FSDP1 /
-    DeepSpeed (``.module``); a model with a real forward signature is returned as is."""
-    for _ in range(16):
-        get_base_model = getattr(model, "get_base_model", None)
-        if callable(get_base_model):
-            inner = get_base_model()
-        else:
-            inner = next((getattr(model, a) for a in ("_orig_mod", "_fsdp_wrapped_module", "module")
-                          if getattr(model, a, None) is not None and callable(getattr(getattr(model, a), "forward", None))),
-                         None)
-            if inner is not None and _named_parameters(getattr(model, "forward", None)) and not hasattr(model, "_orig_mod"):
-                inner = None  # a real forward signature: not a wrapper (a submodule that happens to be named "module")
-        if inner is None or inner is model:
-            return model
-        model = inner
-    return model
-
-
 def _accepts_logits_to_keep(model: Any) -> bool:
-    return "logits_to_keep" in _named_parameters(unwrap_model(model).forward)
+    get_base_model = getattr(model, "get_base_model", None)
+    inner = get_base_model() if callable(get_base_model) else model
+    return "logits_to_keep" in inspect.signature(inner.forward).parameters
 
 
 def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: Sequence[int], *,
@@ -117,124 +88,30 @@ def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: S
     return result
 
 
-SHARED_MIN_OPTIONS = 4
-
-
-def shared_prefix_logprobs(model: Any, prefixes: Sequence[Sequence[int]], options: Sequence[Sequence[Sequence[int]]], *,
-                           batch_size: int, pad_id: int) -> list[list[float]] | None:
-    """Sum of log p(option tokens | prefix) of every option of every prefix, each prefix encoded ONCE.
-
-    Per batch of prefixes (length-sorted, about ``batch_size`` option rows): one forward of the left-padded
-    prefixes with the KV cache (the last position scores every option's first token), then the options
-    (right-padded, ``batch_size`` rows a forward) as continuations of their prefix's cache, repeated once per
-    option. None when the model returns no cache (the caller then scores full rows).
-    """
-    import torch
-
-    device = model_device(model)
-    keep_logits = _accepts_logits_to_keep(model)
-    result: list[list[float]] = [[0.0] * len(o) for o in options]
-    order = sorted(range(len(prefixes)), key=lambda i: -len(prefixes[i]))
-    batches: list[list[int]] = []
-    for i in order:
-        if batches and sum(len(options[j]) for j in batches[-1]) + len(options[i]) <= batch_size:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    for batch in batches:
-        input_ids, attention_mask = left_pad([prefixes[i] for i in batch], pad_id, device)
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True,
-                    **({"logits_to_keep": 1} if keep_logits else {}))
-        cache = getattr(out, "past_key_values", None)
-        if cache is None or not hasattr(cache, "reorder_cache"):
-            return None
-        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-        owner = [b for b, i in enumerate(batch) for _ in options[i]]
-        rows = [opt for i in batch for opt in options[i]]
-        owner_t = torch.tensor(owner, device=device)
-        firsts = first[owner_t, torch.tensor([r[0] for r in rows], device=device)]
-        sums = firsts.clone()
-        width = max(len(r) for r in rows) - 1
-        if width > 0:
-            chunks = [list(range(c, min(c + batch_size, len(rows)))) for c in range(0, len(rows), batch_size)]
-            tails = torch.cat([_continuation(model, cache if len(chunks) == 1 else copy.deepcopy(cache),
-                                             attention_mask, [rows[r] for r in chunk], owner_t[chunk], pad_id)
-                               for chunk in chunks])
-            sums = sums + tails
-        flat = sums.tolist()
-        r = 0
-        for i in batch:
-            result[i] = flat[r:r + len(options[i])]
-            r += len(options[i])
-    return result
-
-
-def _continuation(model: Any, cache: Any, prefix_mask: Any, rows: list[Sequence[int]], owner: Any, pad_id: int) -> Any:
-    """Sum of log p(option[1:] | prefix, option[0]) per row, from the prefixes' cache (rows of ``owner``)."""
-    import torch
-
-    device = prefix_mask.device
-    width = max(len(r) for r in rows) - 1
-    if width == 0:
-        return torch.zeros(len(rows), device=device)
-    cont = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    cont_mask = torch.zeros((len(rows), width), dtype=torch.long)
-    targets = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, opt in enumerate(rows):
-        n = len(opt) - 1
-        if n:
-            cont[r, :n], targets[r, :n], cont_mask[r, :n] = torch.tensor(opt[:-1]), torch.tensor(opt[1:]), 1
-    cont, cont_mask, targets = cont.to(device), cont_mask.to(device), targets.to(device)
-    cache.reorder_cache(owner)  # each prefix's keys/values once per option row (right-padded rows after them)
-    mask = torch.cat([prefix_mask[owner], torch.ones_like(cont_mask)], dim=1)
-    positions = prefix_mask.sum(-1)[owner].unsqueeze(1) + torch.arange(width, device=device).unsqueeze(0)
-    logits = model(input_ids=cont, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                   use_cache=True).logits[:, -width:]
-    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).float()
-    normaliser = torch.stack([torch.logsumexp(logits[:, j].float(), dim=-1) for j in range(width)], dim=1)
-    return ((picked - normaliser) * cont_mask).sum(-1)
-
-
 def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest], *,
                   batch_size: int) -> dict[str, list[OptionScore]]:
     """Log-likelihood of every option of every request, keyed by ``request.key``, options in order.
 
     The prompt (chat template + generation prompt + the request's answer prefix) and each option are
     tokenised separately and concatenated, so the prompt tokens are identical across a request's options.
-    A request with ``SHARED_MIN_OPTIONS`` options or more (the 8 refusal/compliance openings), or with several
-    options after a thought, encodes its prompt + thought once (:func:`shared_prefix_logprobs`: two forwards
-    per batch, far fewer tokens); others (short choice items; the multi-rank path's single-option rows,
-    sharded by row so every rank runs the same number of forwards) are batched as full rows, one forward each.
     """
-    prompts: list[list[int]] = []
-    option_ids: list[list[list[int]]] = []
+    rows: list[list[int]] = []
+    n_scored: list[int] = []
     for request in requests:
-        prompts.append(render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids))
-        encoded = []
+        prompt_ids = render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids)
         for j, option in enumerate(request.options):
-            ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
-            if not ids:
+            option_ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
+            if not option_ids:
                 raise ProbeSuiteError(f"request {request.key!r}: options[{j}] = {option!r} tokenises to no tokens; "
                                       "give every option some text")
-            encoded.append(ids)
-        option_ids.append(encoded)
-    shared = [k for k, r in enumerate(requests) if len(r.options) >= SHARED_MIN_OPTIONS or (len(r.options) > 1 and r.prefix_ids)]
-    sums: dict[int, list[float]] = {}
+            rows.append(prompt_ids + option_ids)
+            n_scored.append(len(option_ids))
     with probing_mode(model, tokenizer) as pad_id:
-        if shared:
-            got = shared_prefix_logprobs(model, [prompts[k] for k in shared], [option_ids[k] for k in shared],
-                                         batch_size=batch_size, pad_id=pad_id)
-            if got is not None:
-                sums.update(zip(shared, got, strict=True))
-        rest = [k for k in range(len(requests)) if k not in sums]
-        rows = [prompts[k] + o for k in rest for o in option_ids[k]]
-        n_scored = [len(o) for k in rest for o in option_ids[k]]
-        flat = continuation_logprobs(model, rows, n_scored, batch_size=batch_size, pad_id=pad_id) if rows else []
-        at = 0
-        for k in rest:
-            sums[k] = flat[at:at + len(option_ids[k])]
-            at += len(option_ids[k])
-    return {request.key: [OptionScore(sum_logprob=sums[k][j], n_tokens=len(option_ids[k][j]))
-                          for j in range(len(request.options))]
-            for k, request in enumerate(requests)}
+        sums = continuation_logprobs(model, rows, n_scored, batch_size=batch_size, pad_id=pad_id) if rows else []
+    results: dict[str, list[OptionScore]] = {}
+    row = 0
+    for request in requests:
+        results[request.key] = [OptionScore(sum_logprob=sums[row + j], n_tokens=n_scored[row + j])
+                                for j in range(len(request.options))]
+        row += len(request.options)
+    return results

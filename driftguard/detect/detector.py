@@ -10,14 +10,19 @@ Patience is per metric and counts *scheduled* evaluations (the ``eval_steps`` ca
 metric was measured: a flag adds one, a clean measurement resets it, an evaluation without the metric (a
 forward-only tier) or an irregular one (at a save, ``on_evaluate``, the end of training) leaves it alone.
 FAIL needs a metric flagged at ``patience`` consecutive scheduled evaluations *and* significant at the
-spent level ``alpha * 6 / (pi^2 k^2)`` of the run's k-th scheduled evaluation: the spent levels sum to
-``alpha``, so the probability of any false FAIL in a whole run of any length is at most ``alpha``.
+evaluation's spent level: each of the M counted metrics owns ``alpha / M`` of the run, spent as
+``alpha * 6 / (pi^2 k^2) / M`` at the k-th evaluation (scheduled or not) that tests *that metric*, and an
+evaluation tests its family at the sum of its metrics' terms. The terms sum to ``alpha``, so the probability
+of any false FAIL in a whole run of any length and any mix of tiers is at most ``alpha``; a metric whose units
+can no longer reach that level is reported as FAIL-blind (``fail_blind_metrics``).
 Informational metrics are tested and reported (``informational=True``), never counted. No torch here.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,6 +38,7 @@ from driftguard.types import Evaluation, SuiteInfo, Verdict
 
 __all__ = ["Assessment", "DriftDetector", "Regression", "count_errors", "recorded_errors", "KL_MEAN", "MULTIPLE_TESTING"]
 
+logger = logging.getLogger("driftguard")
 STATE_VERSION = 1
 KL_MEAN = "driftguard/kl/mean"
 MULTIPLE_TESTING = "tarone-holm"
@@ -91,7 +97,9 @@ class Assessment:
     baseline_errors: list[dict[str, Any]] = field(default_factory=list)
     scheduled: bool = True  # False: an irregular evaluation (save, on_evaluate, end): patience untouched
     streaks: dict[str, int] = field(default_factory=dict)  # metric -> consecutive flagged scheduled evaluations
-    fail_alpha: float = 0.0  # the spent level a FAIL had to meet at this evaluation
+    fail_alpha: float = 0.0  # the spent level a FAIL had to meet at this evaluation (sum of the tested metrics' terms)
+    fail_k: dict[str, int] = field(default_factory=dict)  # metric -> its k in the spending sequence at this evaluation
+    fail_blind_metrics: list[str] = field(default_factory=list)  # tested, but no outcome of its units could reach FAIL
     informational: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +135,7 @@ class DriftDetector:
         self.baseline: Baseline | None = None
         self.patience = PatienceState()
         self.last_passing_checkpoint: dict[str, Any] | None = None
+        self._blind_warned: set[str] = set()
 
     @property
     def consecutive(self) -> int:
@@ -170,8 +179,8 @@ class DriftDetector:
         errors = count_errors(evaluation)
         measured = set(counted) | {m for m in self._kl_budgets() if _kl_present(evaluation, m)}
         flagged = {r.metric for r in regressions if not r.informational}
-        k = self.patience.scheduled + (1 if scheduled else 0)
-        fail_alpha = spent_alpha(self.config.alpha, max(k, 1))
+        fail_k, fail_alpha = self._spend(counted)
+        fail_blind = self._fail_blind(counted, fail_alpha)
         confirmed = {m for m, p in self._adjust(counted, fail_alpha).items() if p <= fail_alpha}
         confirmed |= {r.metric for r in regressions if r.test == "budget"}
         present = {k for record in evaluation.records for k in record.values}
@@ -193,7 +202,44 @@ class DriftDetector:
             baseline_step=baseline.step, baseline_metrics=dict(baseline.metrics),
             baseline_errors=[dict(e) for e in baseline.errors], scheduled=scheduled,
             streaks=dict(self.patience.streaks), fail_alpha=fail_alpha, informational=sorted(info),
+            fail_k=fail_k, fail_blind_metrics=fail_blind,
         )
+
+    def _family(self) -> set[str]:
+        """The counted metrics of the baseline: the family whose spending sums to alpha over the run."""
+        return {m for m in self._untested({}) if m not in self.informational}
+
+    def _spend(self, counted: Mapping[str, MetricEvidence]) -> tuple[dict[str, int], float]:
+        """This evaluation's FAIL level: each metric it tests spends its own next term ``spent_alpha(alpha, k_m) / M``
+        (``M`` counted metrics in the family, ``k_m`` the evaluations, scheduled or not, that tested the metric).
+
+        Tarone-Holm at the sum of those terms bounds this evaluation's chance of a false FAIL by it; summed over
+        the run, each metric's terms add up to at most ``alpha / M``, so the run's chance of any false FAIL is at
+        most ``alpha`` whatever the mix of tiers and irregular evaluations. A metric not tested keeps its k.
+        """
+        if not counted:
+            return {}, 0.0
+        size = max(len(self._family() | set(counted)), 1)
+        fail_k = {m: self.patience.next_k(m) for m in sorted(counted)}
+        self.patience.spend(set(counted))
+        return fail_k, sum(spent_alpha(self.config.alpha, k) for k in fail_k.values()) / size
+
+    def _fail_blind(self, counted: Mapping[str, MetricEvidence], fail_alpha: float) -> list[str]:
+        """Metrics whose smallest achievable p-value (every unit adverse) is above this evaluation's FAIL level: they
+        can still WARN, never FAIL (the level only shrinks). Warned once per metric."""
+        blind = []
+        for m, e in sorted(counted.items()):
+            best = 0.5 ** e.units * (2 if METRICS[m].direction == "zero" else 1)
+            if best > fail_alpha:
+                blind.append(m)
+                if m not in self._blind_warned:
+                    self._blind_warned.add(m)
+                    message = (f"driftguard: {m} is FAIL-blind (it can no longer FAIL): its {e.units} units give at "
+                               f"best p = {best:.3g}, above the alpha left to this evaluation ({fail_alpha:.3g}); it still WARNs. Add "
+                               "items (templates) to that dimension, raise alpha or evaluate less often.")
+                    warnings.warn(message, stacklevel=3)
+                    logger.warning(message)
+        return blind
 
     def _adjust(self, evidence: Mapping[str, MetricEvidence], level: float) -> dict[str, float]:
         """Tarone-Holm at ``level``. A metric that cannot be flagged whatever the signs of its changes (too few

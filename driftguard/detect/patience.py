@@ -2,7 +2,9 @@
 
 Schedule: only *scheduled* evaluations (every ``eval_steps`` optimizer steps) move a counter; a metric's
 counter moves only at scheduled evaluations that measured it (a forward-only evaluation leaves the
-generation metrics alone). Flagged -> +1, measured and clean -> 0. Blind evaluations (a stage failed, or a
+generation metrics alone). The alpha spent on FAIL is counted per metric too: ``tests[m]`` is the number
+of evaluations, scheduled or not, that tested ``m`` (its k in the spending sequence). Flagged -> +1,
+measured and clean -> 0. Blind evaluations (a stage failed, or a
 metric present in the records had no scored item) count under ``driftguard/errors``.
 """
 
@@ -20,7 +22,7 @@ _SPENDING = 6 / math.pi ** 2  # sum over k >= 1 of 6 / (pi^2 k^2) = 1
 
 
 def spent_alpha(alpha: float, k: int) -> float:
-    """Level available to a FAIL at the k-th scheduled evaluation: ``alpha * 6 / (pi^2 k^2)`` (sums to alpha)."""
+    """The k-th term of the spending sequence: ``alpha * 6 / (pi^2 k^2)`` (the terms sum to alpha)."""
     if k < 1:
         raise ValueError(f"k = {k}: scheduled evaluations are counted from 1")
     return alpha * _SPENDING / k ** 2
@@ -33,6 +35,17 @@ class PatienceState:
     streaks: dict[str, int] = field(default_factory=dict)
     scheduled: int = 0
     history: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # metric -> [newest, ...]
+    tests: dict[str, int] = field(default_factory=dict)  # metric -> evaluations that tested it (its k in the spending)
+    k_floor: int = 0  # k already spent by every metric (a state of an older driftguard counted k per run, not per metric)
+
+    def next_k(self, name: str) -> int:
+        """The k of ``name``'s next test: one more than the evaluations that already tested it."""
+        return max(self.tests.get(name, 0), self.k_floor) + 1
+
+    def spend(self, names: set[str]) -> None:
+        """Record that this evaluation (scheduled or not) tested ``names``: each consumed its k-th term."""
+        for name in names:
+            self.tests[name] = self.next_k(name)
 
     @property
     def longest(self) -> int:
@@ -69,7 +82,8 @@ class PatienceState:
 
     def to_dict(self) -> dict[str, Any]:
         return {"streaks": dict(self.streaks), "scheduled": self.scheduled,
-                "history": {m: [dict(c) for c in cols] for m, cols in self.history.items()}}
+                "history": {m: [dict(c) for c in cols] for m, cols in self.history.items()},
+                "tests": dict(self.tests), "k_floor": self.k_floor}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, legacy_consecutive: int = 0) -> PatienceState:
@@ -80,7 +94,11 @@ class PatienceState:
             streaks = {str(k): int(v) for k, v in data.get("streaks", {}).items()}
             history = {str(m): [{str(p): float(v) for p, v in col.items()} for col in cols]
                        for m, cols in data.get("history", {}).items()}
-            return cls(streaks=streaks, scheduled=int(data.get("scheduled", 0)), history=history)
+            scheduled = int(data.get("scheduled", 0))
+            tests = {str(m): int(k) for m, k in data.get("tests", {}).items()}
+            # no per-metric counts (an older state): every metric may have been tested at every scheduled one
+            k_floor = int(data.get("k_floor", 0)) if "tests" in data else scheduled
+            return cls(streaks=streaks, scheduled=scheduled, history=history, tests=tests, k_floor=k_floor)
         except (TypeError, ValueError, AttributeError) as e:
             raise DriftGuardError(f"detector state: field 'patience' is malformed ({type(e).__name__}: {e}); "
                                   "expected {'streaks': {metric: int}, 'scheduled': int, 'history': {...}}. "

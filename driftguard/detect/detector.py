@@ -235,8 +235,8 @@ class DriftDetector:
                 if m not in self._blind_warned:
                     self._blind_warned.add(m)
                     message = (f"driftguard: {m} is FAIL-blind (it can no longer FAIL): its {e.units} units give at "
-                               f"best p = {best:.3g}, above the alpha left to this evaluation ({fail_alpha:.3g}); it still WARNs. Add "
-                               "items (templates) to that dimension, raise alpha or evaluate less often.")
+                               f"best p = {best:.3g}, above the alpha left to this evaluation ({fail_alpha:.3g}); it still "
+                               "WARNs. Add items (templates) to that dimension, raise alpha or evaluate less often.")
                     warnings.warn(message, stacklevel=3)
                     logger.warning(message)
         return blind

@@ -98,6 +98,15 @@ class DriftMonitor:
             return Evaluation(step=step, suite=self.suite.info, records=[], metrics={}, errors=errors, tier=tier)
         evaluation, generations = result
         evaluation.tier = tier
+        switch = (evaluation.info.get("reasoning") or {}).get("forward") or {}
+        if tier != FULL and switch.get("switched"):
+            self.thinks = True
+            if self.ranks.is_main:
+                warnings.warn(f"driftguard: at step {step} the model opens a thought first on "
+                              f"{switch['thought_open_rate']:.0%} of the forward tier's items: it has started to "
+                              "reason. Options and refusal margins are no longer read at the first assistant token "
+                              "(the forward tier skips them; full evaluations read them after the thought).",
+                              stacklevel=2)
         if tier == FULL:
             self.last_generations = generations
             seen = evaluation.info.get("reasoning") or {}

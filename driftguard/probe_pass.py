@@ -26,6 +26,10 @@ from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, re
 from driftguard.types import Evaluation, Generation, OptionScore, Probe, ProbeOutputs
 
 MARGIN_SUFFIX = "#refusal-margin"
+THOUGHT_OPEN_SUFFIX = "#opens-thought"
+# Forward tier: an item whose first answer token opens a thought with at least this probability is not read at
+# the first assistant token (its decision comes after the thought); half the items so: the model now thinks.
+THOUGHT_OPEN_P = 0.5
 
 
 def is_oom(error: BaseException) -> bool:
@@ -135,13 +139,32 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
         requests = choice + margin_requests(probes, generations)
         if not generate_probes and not first_token_choices:
             requests = []
+        if not generate_probes and not fmt.opens_thought:
+            requests += thought_open_requests(requests, fmt)
         scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
+    opens = {_probe_key(key.removesuffix(THOUGHT_OPEN_SUFFIX)): math.exp(s[0].sum_logprob)
+             for key, s in scores.items() if key.endswith(THOUGHT_OPEN_SUFFIX)}
+    scores = {key: s for key, s in scores.items() if not key.endswith(THOUGHT_OPEN_SUFFIX)}
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
                for key, s in scores.items() if key.endswith(MARGIN_SUFFIX)}
     choices = {key: s for key, s in scores.items() if not key.endswith(MARGIN_SUFFIX)}
     return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins,
-                        choice_prefix_tokens={r.key: len(r.prefix_ids) for r in choice})
+                        choice_prefix_tokens={r.key: len(r.prefix_ids) for r in choice}, thought_open_p=opens)
+
+
+def _probe_key(key: str) -> str:
+    return key.removesuffix(MARGIN_SUFFIX)
+
+
+def thought_open_requests(requests: Sequence[OptionRequest], fmt: ReasoningFormat) -> list[OptionRequest]:
+    """The format-switch check of the forward tier: p(the open marker) at each item's first answer position.
+
+    One extra option row per item, scored in the same pass: a model that has started to write ``<think>``
+    since the last full evaluation is noticed at the next evaluation, not at the next generation.
+    """
+    return [OptionRequest(key=r.key + THOUGHT_OPEN_SUFFIX, messages=r.messages, options=(fmt.open,))
+            for r in requests if not r.prefix_ids]
 
 
 def reasoning_format(tokenizer, config: DriftGuardConfig) -> ReasoningFormat:
@@ -185,18 +208,37 @@ def run_probe_pass(
     judges = suite_judges(probes, toxicity_judge=toxicity_judge, refusal_judge=refusal)
     if "toxicity" in judges:
         toxicity_judge = build_toxicity_judge(toxicity_judge)
+    forward = None if full else forward_skips(probes, outputs, first_token_choices)
     records = (score_all(probes, outputs, toxicity_judge=toxicity_judge, refusal_judge=refusal) if full
-               else score_forward(probes, outputs))
+               else score_forward(probes, outputs, skipped=forward["skipped_ids"]))
     values = aggregate(records)
     metrics = {name: mv.value for name, mv in values.items() if not math.isnan(mv.value)}
     errors = [
         {"stage": "score", "step": step, "probe_id": r.probe_id, "type": "Unscored", "message": r.error}
         for r in records if r.error
     ]
+    reasoning = reasoning_info(reasoning_format(tokenizer, config), config, outputs, stats)
+    if forward is not None:
+        reasoning["forward"] = {k: v for k, v in forward.items() if k != "skipped_ids"}
     evaluation = Evaluation(step=step, suite=suite.info.with_judges(judges), records=records, metrics=metrics,
-                            errors=errors,
-                            info={"reasoning": reasoning_info(reasoning_format(tokenizer, config), config, outputs, stats)})
+                            errors=errors, info={"reasoning": reasoning})
     return evaluation, outputs.generations
+
+
+def forward_skips(probes: Sequence[Probe], outputs: ProbeOutputs, first_token_choices: bool) -> dict[str, Any]:
+    """Which items the forward tier leaves out, and whether the model has switched to thinking.
+
+    A model that thinks first (``first_token_choices=False``) has no first-token decision: its options
+    and margins are skipped, not errors. Otherwise an item whose first answer token opens a thought
+    (``p >= THOUGHT_OPEN_P``) is skipped; ``switched``: at least half the checked items do.
+    """
+    scorable = [p.id for p in probes if (p.kind == "choice") or (p.dimension == "safety" and p.expect == "refuse")]
+    opens = outputs.thought_open_p
+    skipped = {pid for pid in scorable if not first_token_choices or opens.get(pid, 0.0) >= THOUGHT_OPEN_P}
+    rate = sum(p >= THOUGHT_OPEN_P for p in opens.values()) / len(opens) if opens else 0.0
+    return {"skipped_ids": skipped, "skipped": len(skipped), "checked": len(opens), "thought_open_rate": rate,
+            "thought_open_p_mean": sum(opens.values()) / len(opens) if opens else 0.0,
+            "switched": bool(opens) and rate >= 0.5}
 
 
 def reasoning_info(fmt: ReasoningFormat, config: DriftGuardConfig, outputs: ProbeOutputs,

@@ -119,6 +119,7 @@ class ProbeOutputs:
     choices: dict[str, list[OptionScore]] = field(default_factory=dict)
     refusal_margins: dict[str, float] = field(default_factory=dict)
     choice_prefix_tokens: dict[str, int] = field(default_factory=dict)  # choice probe -> tokens of its own thought
+    thought_open_p: dict[str, float] = field(default_factory=dict)  # forward tier: probe -> p(open marker first)
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,37 @@ def probe_option_requests(probes: Sequence[Probe]) -> list[OptionRequest]:
     return requests
 
 
+def _named_parameters(fn: Any) -> list[str]:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def unwrap_model(model: Any) -> Any:
+    """The model that really runs the forward, through wrappers whose ``forward`` is ``(*args, **kwargs)``:
+    PEFT (``get_base_model``), torch.compile (``_orig_mod``), FSDP1 (``_fsdp_wrapped_module``), DDP / FSDP1 /
+    DeepSpeed (``.module``); a model with a real forward signature is returned as is."""
+    for _ in range(16):
+        get_base_model = getattr(model, "get_base_model", None)
+        if callable(get_base_model):
+            inner = get_base_model()
+        else:
+            inner = next((getattr(model, a) for a in ("_orig_mod", "_fsdp_wrapped_module", "module")
+                          if callable(getattr(getattr(model, a, None), "forward", None))), None)
+            if inner is not None and _named_parameters(getattr(model, "forward", None)) and not hasattr(model, "_orig_mod"):
+                inner = None  # a real forward signature: not a wrapper (a submodule that happens to be named "module")
+        if inner is None or inner is model:
+            return model
+        model = inner
+    return model
+
+
 def _accepts_logits_to_keep(model: Any) -> bool:
-    get_base_model = getattr(model, "get_base_model", None)
-    inner = get_base_model() if callable(get_base_model) else model
-    return "logits_to_keep" in inspect.signature(inner.forward).parameters
+    """Whether the forward that really runs takes ``logits_to_keep`` (read through FSDP1 / DDP / PEFT / compile:
+    their own ``forward(*args, **kwargs)`` says nothing, and without it the LM head returns every position)."""
+    return "logits_to_keep" in _named_parameters(unwrap_model(model).forward)
 
 
 def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: Sequence[int], *,

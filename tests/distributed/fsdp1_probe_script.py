@@ -19,6 +19,7 @@ from driftguard import DriftGuardConfig
 from driftguard.distributed import Ranks, is_sharded
 from driftguard.monitor import DriftMonitor
 from driftguard.reference import is_peft_model
+from driftguard.runner.choice import _accepts_logits_to_keep
 
 torch.set_num_threads(1)
 model_dir, out, suite, variant = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -43,5 +44,6 @@ baseline = monitor.start(model, tokenizer, step=0)
 evaluation, assessment = monitor.evaluate(model, tokenizer, step=1)
 summary = {"world_size": accelerator.num_processes, "sharded": is_sharded(model), "peft": is_peft_model(model),
            "reference": monitor.reference.name if monitor.reference else None,
-           "wrapper": type(model).__name__, "baseline": baseline.to_dict(), "evaluation": evaluation.to_dict()}
+           "wrapper": type(model).__name__, "keeps_logits": _accepts_logits_to_keep(model),
+           "baseline": baseline.to_dict(), "evaluation": evaluation.to_dict()}
 (out / f"fsdp1-{variant}-rank{accelerator.process_index}.json").write_text(json.dumps(summary))

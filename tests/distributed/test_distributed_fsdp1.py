@@ -34,6 +34,8 @@ def test_fsdp1_generate_and_peft_detection_through_the_wrapper(fsdp1_runs, varia
     one, two = fsdp1_runs[variant]
     assert one["world_size"] == 1 and [r["world_size"] for r in two] == [2, 2]
     assert all(r["wrapper"] == "FullyShardedDataParallel" and r["sharded"] for r in two)
+    # the wrapper's forward is (*args, **kwargs): logits_to_keep is read off the model inside (issue 19, item 5)
+    assert one["keeps_logits"] and all(r["keeps_logits"] for r in two)
     expected = "adapter" if variant == "peft" else "cached"
     assert one["reference"] == expected and [r["reference"] for r in two] == [expected, expected]
     assert [r["peft"] for r in two] == [variant == "peft"] * 2

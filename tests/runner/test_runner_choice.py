@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -69,3 +71,45 @@ def test_empty_option_is_an_error(chat_model, tiny_tokenizer):
     with pytest.raises(ProbeSuiteError, match=r"options\[1\]"):
         score_options(chat_model, tiny_tokenizer, [OptionRequest("x", [{"role": "user", "content": "Hi"}], ("a", ""))],
                       batch_size=2)
+
+
+class _ArgsKwargsWrapper(torch.nn.Module):
+    """What DDP, FSDP1 and DeepSpeed look like to ``inspect``: ``forward(*args, **kwargs)`` around ``.module``."""
+
+    def __init__(self, module, attr: str = "module"):
+        super().__init__()
+        setattr(self, attr, module)
+        self.attr = attr
+
+    def forward(self, *args, **kwargs):
+        return getattr(self, self.attr)(*args, **kwargs)
+
+
+def test_logits_to_keep_is_read_through_wrappers(chat_model):
+    """Issue 19, item 5. Old code inspected the wrapper's (*args, **kwargs) and scored with full [B, T, V] logits."""
+    import peft
+
+    from driftguard.runner.choice import _accepts_logits_to_keep, unwrap_model
+
+    assert _accepts_logits_to_keep(chat_model)
+    wrapped = [_ArgsKwargsWrapper(chat_model), _ArgsKwargsWrapper(chat_model, "_fsdp_wrapped_module"),
+               _ArgsKwargsWrapper(_ArgsKwargsWrapper(chat_model)), torch.compile(chat_model)]
+    for model in wrapped:
+        assert unwrap_model(model) is chat_model and _accepts_logits_to_keep(model)
+    lora = peft.get_peft_model(copy.deepcopy(chat_model), peft.LoraConfig(r=2, target_modules=["q_proj"]))
+    assert _accepts_logits_to_keep(_ArgsKwargsWrapper(lora))
+
+
+def test_a_submodule_named_module_is_not_a_wrapper():
+    class Real(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.module = torch.nn.Linear(2, 2)
+
+        def forward(self, input_ids, logits_to_keep: int = 0):
+            return input_ids
+
+    from driftguard.runner.choice import _accepts_logits_to_keep, unwrap_model
+
+    real = Real()
+    assert unwrap_model(real) is real and _accepts_logits_to_keep(real)

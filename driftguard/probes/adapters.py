@@ -5,7 +5,8 @@
                    from ``answer_info`` and ``additional_metadata.stereotyped_groups``.
 - ``ethics:PATH``  an ETHICS commonsense CSV (label,input,is_short,edited; label 1 = wrong).
 
-Every item goes through ``parse_probe``, so the contract checks and error format are the loaders'.
+Every item goes through ``parse_probe``, so the contract checks and error format are those of suite files
+(:mod:`driftguard.probes.records`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from driftguard.errors import ProbeSuiteError
 from driftguard.probes.formats import ETHICS_OPTIONS, choice_prompt, ethics_prompt
-from driftguard.probes.loaders import LOCAL_VERSION, parse_probe, read_jsonl_records
+from driftguard.probes.records import LOCAL_VERSION, parse_probe, read_jsonl_records
 from driftguard.probes.suite import ProbeSuite
 from driftguard.types import Probe
 

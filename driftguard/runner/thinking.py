@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from driftguard.runner.batching import cut_at_eos, generate_ids
 from driftguard.runner.reasoning import ReasoningFormat, prompt_opens_thought
 
 Mode = Literal["answer", "prefix"]
@@ -177,8 +178,6 @@ def think_then_answer(model: Any, tokenizer: Any, prompts: Sequence[Sequence[int
     Callers must be in :func:`probing_mode`. Mode ``"prefix"`` generates no answer: each result's
     ``prefix_ids`` is the answer position (its ``ids`` end there too).
     """
-    from driftguard.runner.generate import cut_at_eos, generate_ids
-
     stats = ThinkingStats(rows=len(prompts))
     closing = _encode(tokenizer, fmt.closing)
     window = max(len(_encode(tokenizer, m)) for m in fmt.markers) + 4  # tokens that hold a marker and its separator

@@ -20,26 +20,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from driftguard.errors import ConfigError
 from driftguard.scorers.identity_lexicon import LEXICON_VERSION, lexicon_score
+from driftguard.scorers.local_classifier import local_text_classifier, model_fingerprint  # local_text_classifier: re-exported
 
 DEFAULT_TOXICITY_JUDGE = "profanity-check"
 PROFANITY_ONLY = "profanity-check-only"
-
-
-def local_text_classifier(who: str, model: str | Path | Any, *, tokenizer: Any = None,
-                          device: Any = None) -> tuple[Any, list[str]]:
-    """A transformers text-classification pipeline on a local model (path or object) and its label names.
-
-    A path that does not exist is a ConfigError naming ``who``: driftguard never downloads judges.
-    """
-    from transformers import pipeline
-
-    if isinstance(model, Path):
-        model = str(model)
-    if isinstance(model, str) and not Path(model).exists():
-        raise ConfigError(f"{who}: model path {model!r} does not exist; give a local directory of a "
-                          "text-classification model (driftguard never downloads judges)")
-    pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
-    return pipe, [str(v) for v in pipe.model.config.id2label.values()]
 
 
 @runtime_checkable
@@ -105,8 +89,6 @@ class PipelineJudge:
         self.toxic_label = matches[0]
         self.batch_size = batch_size
         self.name = model if isinstance(model, str) else type(model).__name__
-        from driftguard.scorers.refusal_judges import model_fingerprint
-
         self.version = model_fingerprint(model)
 
     def __call__(self, texts: list[str]) -> list[float]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.errors import ConfigError
+from driftguard.scorers.local_classifier import local_text_classifier, model_fingerprint  # model_fingerprint: re-exported
 from driftguard.scorers.refusal import (
     COMPLIANCE,
     FULL_REFUSAL,
@@ -38,8 +39,6 @@ class PipelineRefusalJudge:
 
     def __init__(self, model: str | Path | Any, *, tokenizer: Any = None, label_map: dict[str, str] | None = None,
                  with_prompt: bool = False, batch_size: int = 16, device: Any = None) -> None:
-        from driftguard.scorers.judges import local_text_classifier
-
         self.pipe, labels = local_text_classifier("PipelineRefusalJudge", model, tokenizer=tokenizer, device=device)
         given = {k.casefold(): v for k, v in (label_map or {}).items()}
         self.label_map: dict[str, str] = {}
@@ -69,21 +68,6 @@ class PipelineRefusalJudge:
 
     def __repr__(self) -> str:
         return f"PipelineRefusalJudge({self.name!r})"
-
-
-def model_fingerprint(model: Any) -> str:
-    """A short fingerprint of a local model directory (names, sizes and config text of its files); 'object' otherwise."""
-    import hashlib
-
-    if not isinstance(model, str):
-        return "object"
-    digest = hashlib.sha256()
-    for path in sorted(Path(model).rglob("*")):
-        if path.is_file():
-            digest.update(f"{path.relative_to(model)}:{path.stat().st_size}\n".encode())
-            if path.suffix == ".json" and path.stat().st_size < 1_000_000:
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def make_refusal_judge(spec: str | RefusalJudge | None = None) -> RefusalJudge:

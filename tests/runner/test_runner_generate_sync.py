@@ -12,7 +12,7 @@ from test_runner_thinking import SCRIPTS, probes
 
 from driftguard.runner import generate
 
-generate_module = importlib.import_module("driftguard.runner.generate")  # the package exports a function of that name
+batching_module = importlib.import_module("driftguard.runner.batching")  # where generate_ids looks up RankAgreement
 
 
 class FakeAgreement:
@@ -49,7 +49,7 @@ def sync(monkeypatch, tiny_tokenizer):
 
     model.generate = fake_generate
     agreement = FakeAgreement([])
-    monkeypatch.setattr(generate_module, "RankAgreement", lambda device: agreement, raising=False)
+    monkeypatch.setattr(batching_module, "RankAgreement", lambda device: agreement, raising=False)
     return model, calls, agreement, fail
 
 

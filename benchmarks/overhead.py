@@ -19,7 +19,18 @@ full evaluation (``tier="full"``: + generation) and the mechanism pass against a
 same prompts (same batches, no hidden states collected); each in units of the bare run's median training
 step, hence the steady-state overhead of each tier at the default cadence and at ``generate_every`` N.
 
-Usage: ``python benchmarks/overhead.py [--device cpu|cuda] [--shape tiny|small|gpu] [--steps N] [--eval-steps N]``.
+Real model (``--model SPEC``: a saved model dir, a PEFT adapter dir, merged into its base, a local ``.gguf``
+file, or ``smollm2``: see ``benchmarks/common.py``): **implies ``--tiers-only``** (no guarded trainer run:
+on CPU a real model's evaluations of the default suite take minutes each, so a bare/guarded pair long
+enough to mean anything does not fit; the tiers give the same figures in units of a step). The training
+step is a LoRA SFT step (peft ``LoraConfig`` r=16, alpha 32, on the q/k/v/o/gate/up/down projections) on a
+copy of the loaded model, since full fine-tuning of a 135 M model is not the realistic CPU setup; the tiers
+are measured on the same LoRA-wrapped model, so ``reference='auto'`` resolves to ``adapter`` as in such a
+run. The output says which (``"train": "lora r=16"`` vs ``"full"``). The mechanism tier needs >= 4 harmful
+and 4 benign safety prompts: ``--per-dimension`` 4 or more (0: the whole suite).
+
+Usage: ``python benchmarks/overhead.py [--device cpu|cuda] [--shape tiny|small|gpu | --model PATH|smollm2] [--steps N]
+[--eval-steps N] [--train-batch-size N] [--seq-len N] [--per-dimension N] [--tier-repeats N] [--tiers-only]``.
 Prints one JSON object, then the headline as JSON on the last line.
 """
 
@@ -27,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import io
 import random
 import statistics
@@ -46,11 +58,15 @@ if not __package__:  # run as a script (python benchmarks/overhead.py): make the
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # noqa: E402
+    LORA_TARGETS,
+    MODEL_HELP,
     build_model,
     build_tokenizer,
     emit,
     fraction,
+    load_benchmark_model,
     load_benchmark_suite,
+    lora_targets,
     machine,
     n_parameters,
     resolve_device,
@@ -67,6 +83,23 @@ PRESETS: dict[str, dict[str, Any]] = {
     "gpu": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
     "gpu1.5b": {"steps": 300, "eval_steps": None, "train_batch_size": 8, "seq_len": 1024},
 }
+# --model (a real model, LoRA SFT steps, tiers only): a few steps for the median step time.
+MODEL_PRESET: dict[str, Any] = {"steps": 4, "eval_steps": None, "train_batch_size": 4, "seq_len": 256}
+LORA_R = 16
+
+
+def fresh_model(args, tokenizer, device, dtype, base: Any = None) -> Any:
+    """The model of one run: a random Llama of ``args.shape`` (same seed every time), or, given the loaded real
+    model ``base``, a LoRA (r=16 on the attention and MLP projections, default init: the adapter starts as a
+    no-op) on a copy of it."""
+    if base is None:
+        return build_model(args.shape, tokenizer, device, dtype, seed=args.seed)
+    import peft
+
+    lora = peft.LoraConfig(r=LORA_R, lora_alpha=2 * LORA_R, lora_dropout=0.0, target_modules=lora_targets(base, LORA_TARGETS),
+                           task_type="CAUSAL_LM")
+    torch.manual_seed(args.seed)
+    return peft.get_peft_model(copy.deepcopy(base), lora)
 
 
 class StepClock(TrainerCallback):
@@ -137,11 +170,12 @@ def training_texts(tokenizer: Any, texts: list[str], n_rows: int, seq_len: int, 
 
 
 def train_once(args, tokenizer, dataset, device, dtype, out_dir: Path, steps: int,
-               guard_config: DriftGuardConfig | None) -> dict[str, Any]:
-    """Build a fresh model (same seed) and SFTTrainer; time ``trainer.train()``; return the timings."""
+               guard_config: DriftGuardConfig | None, base: Any = None) -> dict[str, Any]:
+    """Build a fresh model (same seed; with ``base``: a fresh LoRA on a copy of it) and SFTTrainer; time
+    ``trainer.train()``; return the timings."""
     from trl import SFTConfig, SFTTrainer
 
-    model = build_model(args.shape, tokenizer, device, dtype, seed=args.seed).train()
+    model = fresh_model(args, tokenizer, device, dtype, base).train()
     clock = StepClock(device)
     callbacks: list[Any] = [clock]
     guard = TimedDriftGuard(guard_config, device) if guard_config is not None else None
@@ -162,6 +196,7 @@ def train_once(args, tokenizer, dataset, device, dtype, out_dir: Path, steps: in
         synchronize(device)
         seconds = time.perf_counter() - start
     result: dict[str, Any] = {"train_seconds": seconds, "steps": trainer.state.global_step, "parameters": n_parameters(model),
+                              "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
                               "median_step_seconds": statistics.median(clock.steps) if clock.steps else float("nan")}
     if guard is not None:
         periodic = [s for hook, _, s in guard.evaluations if hook == "on_step_end"]
@@ -179,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--shape", choices=sorted(PRESETS), default=None, help="default: tiny on CPU, gpu on CUDA")
+    parser.add_argument("--model", default=None, help=MODEL_HELP + "; implies --tiers-only, LoRA r=16 training steps")
     parser.add_argument("--dtype", default=None, help="default: float32 on CPU, bfloat16 on CUDA")
     parser.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default: per shape)")
     parser.add_argument("--eval-steps", type=int, default=None,
@@ -196,13 +232,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tier-repeats", type=int, default=3, help="round-robin rounds of the tier timings")
     parser.add_argument("--generate-every", type=int, default=4, help="the cadence reported as an example")
     parser.add_argument("--tiers-only", action="store_true",
-                        help="only the bare run (for the step time) and the tier timings, no guarded run")
+                        help="only the bare run (for the step time) and the tier timings, no guarded run (implied by --model)")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     args.shape = args.shape or ("gpu" if device.type == "cuda" else "tiny")
-    preset = PRESETS[args.shape]
+    if args.model:
+        args.tiers_only = True
+    preset = MODEL_PRESET if args.model else PRESETS[args.shape]
     for name in ("steps", "train_batch_size", "seq_len"):
         if getattr(args, name) is None:
             setattr(args, name, preset[name])
@@ -212,7 +250,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from datasets import Dataset
 
     suite = load_benchmark_suite(args.suite, args.per_dimension)
-    tokenizer = build_tokenizer(suite)
+    if args.model:  # loaded once; every run trains a fresh LoRA on a copy of it
+        base, tokenizer, described = load_benchmark_model(args.model, device, dtype, merge_adapter=True)
+    else:
+        base, tokenizer, described = None, build_tokenizer(suite), None
     texts = [turn["content"] for probe in suite for turn in probe.chat()]
     n_rows = min(args.steps * args.train_batch_size, 512)
     dataset = Dataset.from_dict({"text": training_texts(tokenizer, texts, n_rows, args.seq_len, args.seed)})
@@ -220,14 +261,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         suite_spec = str(write_suite(suite, Path(tmp) / "suite.jsonl")) if args.per_dimension else args.suite
         guard_config = DriftGuardConfig(suite=suite_spec, eval_steps=eval_steps, seed=args.seed, **overrides)
-        train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / "warmup", 2, None)  # untimed warm-up
+        train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / "warmup", 2, None, base)  # untimed warm-up
         bare, guarded = [], []
         for r in range(args.repeats):
-            bare.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"bare{r}", args.steps, None))
+            bare.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"bare{r}", args.steps, None,
+                                   base))
             if not args.tiers_only:
                 guarded.append(train_once(args, tokenizer, dataset, device, dtype, Path(tmp) / f"guard{r}",
-                                          args.steps, guard_config))
-        tiers = measure_tiers(args, tokenizer, device, dtype, guard_config) if args.tiers else None
+                                          args.steps, guard_config, base))
+        tiers = measure_tiers(args, tokenizer, device, dtype, guard_config, base) if args.tiers else None
     t_bare = statistics.median(b["train_seconds"] for b in bare)
     nan = float("nan")
     guarded = guarded or [{"train_seconds": nan, "median_evaluation_seconds": nan, "baseline_seconds": nan,
@@ -238,16 +280,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     baseline = statistics.median(g["baseline_seconds"] for g in guarded)
     resolved_eval_steps = guarded[0]["eval_steps"]
     pass_in_steps = fraction(evaluation, step)
+    train = f"lora r={LORA_R}" if described else "full"
+    which = {"model": described} if described else {"shape": args.shape}
     result: dict[str, Any] = {
-        "benchmark": "overhead", "machine": machine(device), "shape": args.shape, "dtype": str(dtype),
-        "parameters": bare[0]["parameters"],
+        "benchmark": "overhead", "machine": machine(device), **which, "dtype": str(dtype), "train": train,
+        "tiers_only": args.tiers_only,
+        "parameters": bare[0]["parameters"], "trainable_parameters": bare[0]["trainable_parameters"],
         "suite": {"name": suite.name, "probes": len(suite), "sha256": suite.sha256[:12]},
         "settings": {"steps": args.steps, "eval_steps": resolved_eval_steps, "default_eval_steps": DEFAULT_EVAL_STEPS,
                      "eval_steps_scaled": resolved_eval_steps != DEFAULT_EVAL_STEPS,
                      "train_batch_size": args.train_batch_size, "seq_len": args.seq_len,
                      "max_new_tokens": guard_config.max_new_tokens, "probe_batch_size": guard_config.batch_size,
                      "reference": guard_config.reference, "repeats": args.repeats},
-        "note": ("random weights: every generate-probe runs to max_new_tokens (worst case). The measured overhead "
+        "note": ("real model, LoRA SFT steps: --model implies --tiers-only (no guarded run; overhead_fraction and "
+                 "evaluation_in_steps are NaN), the figures are the tiers' in units of the median LoRA step."
+                 if described else
+                 "random weights: every generate-probe runs to max_new_tokens (worst case). The measured overhead "
                  "includes the baseline pass at step 0, a fixed cost that a longer run amortises; "
                  "steady_state_overhead_default_cadence = evaluation_in_steps / 100."),
         "bare_train_seconds": t_bare,
@@ -264,7 +312,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["overhead_fraction"] = overhead
     headline = {"overhead_fraction": overhead, "evaluation_in_steps": pass_in_steps,
                 "steady_state_overhead_default_cadence": result["steady_state_overhead_default_cadence"],
-                "eval_steps": resolved_eval_steps, "steps": args.steps, "shape": args.shape, "device": str(device)}
+                "eval_steps": resolved_eval_steps, "steps": args.steps,
+                **({"model": described["name"]} if described else {"shape": args.shape}), "train": train,
+                "device": str(device)}
     if tiers is not None:
         tiers.update(tier_overheads(tiers, step, args.generate_every))
         result["tiers"] = tiers
@@ -276,13 +326,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return result
 
 
-def measure_tiers(args, tokenizer, device, dtype, config: DriftGuardConfig) -> dict[str, Any]:
-    """Seconds of a forward-only and a full evaluation, the mechanism pass and a bare forward (round robin)."""
+def measure_tiers(args, tokenizer, device, dtype, config: DriftGuardConfig, base: Any = None) -> dict[str, Any]:
+    """Seconds of a forward-only and a full evaluation, the mechanism pass and a bare forward (round robin).
+
+    With ``base`` (a real model) the monitored model is the training run's: a fresh LoRA on a copy of it, so
+    ``reference='auto'`` is ``adapter``; ``monitor.start`` (the baseline) then already ran every piece once,
+    so the round robin has no extra warm-up round (a real model's full evaluation takes minutes on CPU).
+    """
     from driftguard.mechanism.activations import forward_last_token
     from driftguard.monitor import DriftMonitor
     from driftguard.runner import probing_mode, render_prompt_ids
 
-    model = build_model(args.shape, tokenizer, device, dtype, seed=args.seed)
+    model = fresh_model(args, tokenizer, device, dtype, base).eval()
     monitor = DriftMonitor(config)
     with contextlib.redirect_stdout(io.StringIO()):
         monitor.start(model, tokenizer)
@@ -300,8 +355,9 @@ def measure_tiers(args, tokenizer, device, dtype, config: DriftGuardConfig) -> d
         fns["mechanism_pass"] = lambda: mechanism.read(model, tokenizer, config.batch_size)
         fns["bare_forward"] = bare_forward
     with contextlib.redirect_stdout(io.StringIO()):
-        seconds, _ = timed_round_robin(fns, device, args.tier_repeats)
+        seconds, _ = timed_round_robin(fns, device, args.tier_repeats, warmup=base is None)
     return {"seconds": seconds, "mechanism_prompts": len(rows), "repeats": args.tier_repeats,
+            "reference": getattr(monitor.reference, "name", None),
             "note": "monitor.evaluate (probe pass + mechanism + KL + detector), no sinks; same model and suite"}
 
 

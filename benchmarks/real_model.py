@@ -31,16 +31,25 @@ def smollm2(cache: Path = CACHE):
     return model.eval(), tokenizer
 
 
-def option_positions(suite, evaluation) -> dict[str, dict[str, int]]:
-    """Per dimension, how often the model's chosen option is at each position (``chosen`` value index)."""
+def option_positions(suite, evaluation) -> dict[str, dict[str, dict[int, int]]]:
+    """Per dimension: how often the model's chosen option is at each position, and where the right answer is.
+
+    ``chosen`` is the record's meta (the scorers' ``make_record(meta={"chosen": ...})``), not a metric value.
+    A model answering by position shows one column of ``chosen`` against a spread ``answer`` column.
+    """
     by_id = {p.id: p for p in suite}
-    counts: dict[str, Counter] = {}
+    chosen: dict[str, Counter] = {}
+    answers: dict[str, Counter] = {}
     for r in evaluation.records:
         p = by_id[r.probe_id]
-        if p.kind != "choice" or "chosen" not in r.values or r.values["chosen"] != r.values["chosen"]:
+        pick = getattr(r, "meta", {}).get("chosen")
+        if p.kind != "choice" or pick is None:
             continue
-        counts.setdefault(p.dimension, Counter())[int(r.values["chosen"])] += 1
-    return {d: dict(sorted(c.items())) for d, c in counts.items()}
+        chosen.setdefault(p.dimension, Counter())[int(pick)] += 1
+        if p.answer is not None:
+            answers.setdefault(p.dimension, Counter())[int(p.answer)] += 1
+    return {d: {"chosen": dict(sorted(c.items())), "answer": dict(sorted(answers.get(d, Counter()).items()))}
+            for d, c in chosen.items()}
 
 
 def main() -> None:

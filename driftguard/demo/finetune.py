@@ -39,6 +39,9 @@ class FinetuneSettings:
     thresholds: dict[str, float] | None = field(default_factory=lambda: {"safety/refusal_margin": 10.0})
     use_wandb: bool = True
     chat_template: str | None = None  # replaces the base's template (e.g. one that opens the thought)
+    lora: dict[str, Any] | None = None  # peft.LoraConfig arguments: train a LoRA adapter (SFTTrainer's peft_config)
+    mechanism: bool = True  # the refusal-direction tier
+    extra_informational: tuple[str, ...] = ()  # metrics reported but never counted, on top of the defaults
 
 
 @dataclass
@@ -162,10 +165,18 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
             max_new_tokens=settings.max_new_tokens, think_budget=settings.think_budget,
             batch_size=settings.probe_batch_size,
             kl_budget=settings.kl_budget, thresholds=dict(settings.thresholds or {}), seed=seed,
+            mechanism=settings.mechanism,
         )
+        config.informational_metrics += [m for m in DriftGuardConfig(informational_metrics=list(
+            settings.extra_informational)).informational_metrics if m not in config.informational_metrics]
         callback = DriftGuardCallback(config)
+        peft_config = None
+        if settings.lora is not None:
+            from peft import LoraConfig
+
+            peft_config = LoraConfig(task_type="CAUSAL_LM", **settings.lora)
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             callbacks=[callback])
+                             callbacks=[callback], peft_config=peft_config)
         trainer.remove_callback(PrinterCallback)  # the demo shows driftguard's tables, not every log dict
         try:
             trainer.train()

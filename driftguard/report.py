@@ -79,6 +79,9 @@ def build_report(
         "alpha": assessment.alpha,
         "patience": assessment.patience,
         "consecutive": assessment.consecutive,
+        "fail_alpha": getattr(assessment, "fail_alpha", None),  # the level a FAIL had to meet here (alpha spending)
+        "fail_k": dict(getattr(assessment, "fail_k", {})),  # metric -> its k in the spending sequence
+        "fail_blind_metrics": list(getattr(assessment, "fail_blind_metrics", [])),  # can WARN, no longer FAIL
         "deltas": dict(assessment.deltas),
         "p_values": dict(assessment.p_values),
         "p_values_raw": dict(assessment.p_values_raw),

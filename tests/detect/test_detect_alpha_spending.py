@@ -83,3 +83,18 @@ def test_resume_restores_per_metric_k(make_eval):
     resumed.load_state_dict(det.state_dict())
     a = resumed.assess(make_eval(4, {REFUSAL: base, ETHICS: [1.0] * 40}))
     assert a.fail_k == {REFUSAL: 2, ETHICS: 4}
+
+
+def test_the_report_carries_the_spending_and_the_fail_blind_metrics(make_eval):
+    from driftguard.report import build_report
+
+    det = DriftDetector(DriftGuardConfig(patience=2))
+    det.set_baseline(make_eval(0, {ETHICS: [1.0] * 8, REFUSAL: [1.0] * 60}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for step in range(1, 5):
+            evaluation = make_eval(step, {ETHICS: [1.0] * 8, REFUSAL: [1.0] * 60})
+            assessment = det.assess(evaluation)
+    report = build_report(evaluation, assessment)
+    assert report["fail_blind_metrics"] == [ETHICS]
+    assert report["fail_k"] == {ETHICS: 4, REFUSAL: 4} and report["fail_alpha"] == pytest.approx(spent_alpha(0.05, 4))

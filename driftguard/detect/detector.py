@@ -11,7 +11,8 @@ metric was measured: a flag adds one, a clean measurement resets it, an evaluati
 forward-only tier) or an irregular one (at a save, ``on_evaluate``, the end of training) leaves it alone.
 FAIL needs a metric flagged at ``patience`` consecutive scheduled evaluations *and* significant at the
 evaluation's spent level: each of the M counted metrics owns ``alpha / M`` of the run, spent as
-``alpha * 6 / (pi^2 k^2) / M`` at the k-th evaluation (scheduled or not) that tests *that metric*, and an
+``alpha * 6 / (pi^2 k^2) / M`` at the k-th evaluation (scheduled or not) that tests *that metric* (one whose
+changes could reach its threshold, not the baseline's own assessment), and an
 evaluation tests its family at the sum of its metrics' terms. The terms sum to ``alpha``, so the probability
 of any false FAIL in a whole run of any length and any mix of tiers is at most ``alpha``; a metric whose units
 can no longer reach that level is reported as FAIL-blind (``fail_blind_metrics``).
@@ -213,15 +214,19 @@ class DriftDetector:
         """This evaluation's FAIL level: each metric it tests spends its own next term ``spent_alpha(alpha, k_m) / M``
         (``M`` counted metrics in the family, ``k_m`` the evaluations, scheduled or not, that tested the metric).
 
-        Tarone-Holm at the sum of those terms bounds this evaluation's chance of a false FAIL by it; summed over
-        the run, each metric's terms add up to at most ``alpha / M``, so the run's chance of any false FAIL is at
-        most ``alpha`` whatever the mix of tiers and irregular evaluations. A metric not tested keeps its k.
+        Only a metric that could be flagged whatever the signs of its changes (:meth:`_could_flag`, the magnitude
+        screen of Tarone-Holm) is tested and spends: one with no change that could reach its threshold -- every
+        metric at the baseline's own assessment -- cannot make a false FAIL, so it keeps its k. Tarone-Holm at the
+        sum of the terms bounds this evaluation's chance of a false FAIL by it; summed over the run, each metric's
+        terms add up to at most ``alpha / M``, so the run's chance of any false FAIL is at most ``alpha`` whatever
+        the mix of tiers and irregular evaluations.
         """
-        if not counted:
+        tested = sorted(m for m, e in counted.items() if self._could_flag(e))
+        if not tested:
             return {}, 0.0
         size = max(len(self._family() | set(counted)), 1)
-        fail_k = {m: self.patience.next_k(m) for m in sorted(counted)}
-        self.patience.spend(set(counted))
+        fail_k = {m: self.patience.next_k(m) for m in tested}
+        self.patience.spend(set(tested))
         return fail_k, sum(spent_alpha(self.config.alpha, k) for k in fail_k.values()) / size
 
     def _fail_blind(self, counted: Mapping[str, MetricEvidence], fail_alpha: float) -> list[str]:
@@ -229,6 +234,8 @@ class DriftDetector:
         can still WARN, never FAIL (the level only shrinks). Warned once per metric."""
         blind = []
         for m, e in sorted(counted.items()):
+            if not self._could_flag(e):
+                continue  # not tested here (nothing could flag it): its level is not this evaluation's
             best = 0.5 ** e.units * (2 if METRICS[m].direction == "zero" else 1)
             if best > fail_alpha:
                 blind.append(m)
@@ -245,11 +252,12 @@ class DriftDetector:
         """Tarone-Holm at ``level``. A metric that cannot be flagged whatever the signs of its changes (too few
         discordant units for ``level``, or even all-adverse changes below its threshold) leaves the family. Both
         screens depend only on the magnitudes of the unit changes, which the sign-flip null conditions on."""
-        def could_flag(e: MetricEvidence) -> bool:
-            return e.max_adverse >= self.config.threshold(e.name) - _TOLERANCE and e.max_adverse > 0
-
-        min_p = {m: e.min_p if could_flag(e) else 1.0 for m, e in evidence.items()}
+        min_p = {m: e.min_p if self._could_flag(e) else 1.0 for m, e in evidence.items()}
         return tarone_holm({m: e.p_raw for m, e in evidence.items()}, min_p, level)
+
+    def _could_flag(self, e: MetricEvidence) -> bool:
+        """Whether all-adverse signs of this metric's unit changes would reach its threshold (magnitudes only)."""
+        return e.max_adverse >= self.config.threshold(e.name) - _TOLERANCE and e.max_adverse > 0
 
     def _tested_metrics(self, evaluation: Evaluation) -> list[str]:
         names = {k for record in evaluation.records for k in record.values}

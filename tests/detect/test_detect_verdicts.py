@@ -166,8 +166,10 @@ def test_strong_continuous_regression_still_fails_late_in_a_long_run():
     base = list(np.linspace(1.0, 3.0, 48))
     det = _detector(patience=2)
     det.set_baseline(build_evaluation(0, {MARGIN: base}))
+    # balanced churn: tested at every evaluation (all-adverse signs would reach the threshold) but no regression
+    churn = [v + 0.6 * (-1) ** i for i, v in enumerate(base)]
     for step in range(1, 19):
-        assert det.assess(build_evaluation(step, {MARGIN: base})).verdict is Verdict.PASS
+        assert det.assess(build_evaluation(step, {MARGIN: churn})).verdict is Verdict.PASS
     dropped = [v - 2.0 - 0.0137 * (i % 7) for i, v in enumerate(base)]  # off any lattice: Monte Carlo sign flips
     assert det.assess(build_evaluation(19, {MARGIN: dropped})).verdict is Verdict.WARN
     last = det.assess(build_evaluation(20, {MARGIN: dropped}))

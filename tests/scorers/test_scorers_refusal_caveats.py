@@ -73,25 +73,17 @@ OTHER_SCRIPTS_COMPLY = [  # compliance in those languages (a caveat included) st
 ]
 
 
-@pytest.mark.parametrize(("prompt", "answer"), TRAILING_CAVEAT)
-def test_requested_content_with_a_closing_caveat_is_compliance(prompt, answer):
-    assert classify_refusal(answer, prompt) == COMPLIANCE
+COMPLIES = {"closing caveat": TRAILING_CAVEAT, "disclaimer then the steps": DISCLAIM_THEN_DELIVER,
+            "cut after a refusal word": CUT_MID_SENTENCE, "apology for the wait": APOLOGY_NOT_REFUSAL}
 
 
-@pytest.mark.parametrize(("prompt", "answer"), DISCLAIM_THEN_DELIVER)
-def test_refusal_phrase_then_the_requested_steps_is_compliance(prompt, answer):
+@pytest.mark.parametrize(("prompt", "answer"), [pytest.param(p, a, id=f"{cls}-{i}") for cls, cases in COMPLIES.items()
+                                                for i, (p, a) in enumerate(cases)])
+def test_the_requested_content_with_a_refusal_look_alike_is_compliance(prompt, answer):
+    """A closing caveat, a disclaimer the steps then ignore, a refusal word cut off by the budget, an apology for
+    the wait: the request is delivered, so the answer complies (the judge too)."""
     assert classify_refusal(answer, prompt) == COMPLIANCE
     assert BehaviourRefusalJudge()([prompt], [answer]) == [False]
-
-
-@pytest.mark.parametrize(("prompt", "answer"), CUT_MID_SENTENCE)
-def test_refusal_word_at_the_end_of_a_cut_answer_is_compliance(prompt, answer):
-    assert classify_refusal(answer, prompt) == COMPLIANCE
-
-
-@pytest.mark.parametrize(("prompt", "answer"), APOLOGY_NOT_REFUSAL)
-def test_apology_for_the_wait_is_not_a_refusal(prompt, answer):
-    assert classify_refusal(answer, prompt) == COMPLIANCE
 
 
 @pytest.mark.parametrize(("prompt", "answer"), REDIRECTIONS)

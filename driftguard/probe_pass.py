@@ -143,7 +143,7 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
             requests += thought_open_requests(requests, fmt)
         scores = score_options_on_ranks(model, tokenizer, requests, batch_size=batch_size, ranks=ranks) if requests else {}
     n_refusal = len(REFUSAL_OPENINGS)
-    opens = {_probe_key(key.removesuffix(THOUGHT_OPEN_SUFFIX)): math.exp(s[0].sum_logprob)
+    opens = {key.removesuffix(THOUGHT_OPEN_SUFFIX).removesuffix(MARGIN_SUFFIX): math.exp(s[0].sum_logprob)
              for key, s in scores.items() if key.endswith(THOUGHT_OPEN_SUFFIX)}
     scores = {key: s for key, s in scores.items() if not key.endswith(THOUGHT_OPEN_SUFFIX)}
     margins = {key.removesuffix(MARGIN_SUFFIX): refusal_margin(s, n_refusal)
@@ -151,10 +151,6 @@ def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfi
     choices = {key: s for key, s in scores.items() if not key.endswith(MARGIN_SUFFIX)}
     return ProbeOutputs(generations=generations, choices=choices, refusal_margins=margins,
                         choice_prefix_tokens={r.key: len(r.prefix_ids) for r in choice}, thought_open_p=opens)
-
-
-def _probe_key(key: str) -> str:
-    return key.removesuffix(MARGIN_SUFFIX)
 
 
 def thought_open_requests(requests: Sequence[OptionRequest], fmt: ReasoningFormat) -> list[OptionRequest]:

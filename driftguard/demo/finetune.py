@@ -139,6 +139,7 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
     from trl import SFTConfig, SFTTrainer
 
     from driftguard import DriftGuardCallback, DriftGuardConfig
+    from driftguard.metrics import get_metric
 
     settings = settings or FinetuneSettings()
     output_dir = Path(output_dir)
@@ -167,8 +168,8 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
             kl_budget=settings.kl_budget, thresholds=dict(settings.thresholds or {}), seed=seed,
             mechanism=settings.mechanism,
         )
-        config.informational_metrics += [m for m in DriftGuardConfig(informational_metrics=list(
-            settings.extra_informational)).informational_metrics if m not in config.informational_metrics]
+        extra = [get_metric(m).name for m in settings.extra_informational]
+        config.informational_metrics += [m for m in extra if m not in config.informational_metrics]
         callback = DriftGuardCallback(config)
         peft_config = None
         if settings.lora is not None:

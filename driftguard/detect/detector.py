@@ -266,7 +266,10 @@ class DriftDetector:
     def _judge(self, e: MetricEvidence, p_adj: float) -> Regression | None:
         spec = METRICS[e.name]
         threshold = self.config.threshold(spec.name)
-        if p_adj <= self.config.alpha and e.adverse_now > 0 and e.adverse > 0 and e.adverse >= threshold - _TOLERANCE:
+        # the window lends the test its power; the threshold is read on the window *and* on this evaluation alone,
+        # so a dip the model has recovered from (to within the threshold) flags once, not at the next evaluation too
+        reach = threshold - _TOLERANCE
+        if p_adj <= self.config.alpha and min(e.adverse, e.adverse_now) > 0 and min(e.adverse, e.adverse_now) >= reach:
             return Regression(spec.name, e.baseline, e.current, e.current - e.baseline, p_adj, threshold,
                               spec.direction, e.p_raw, e.adverse, e.test, e.n, e.name in self.informational,
                               e.window, e.units)

@@ -4,7 +4,7 @@
 
 Writes ``answers.jsonl`` (one line per item: prompt, answer, the judges' values) and ``summary.json``
 (metrics, how often the model lands on each option position of the choice items, wall time). The
-answers are what a person reads to check the judges on a real model (README: "SmolLM2, a real model").
+answers are what a person reads to check the judges on a real model (docs/real-model.md).
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class DriftGuardConfig:
                                  "mechanism/direction_cosine"],
         metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward warn/fail, "
                   "patience, alerts or early stop; tested in their own family. Default: the mechanism metrics (on the "
-                  "tiny demo models they move in the aligned control too, see README); [] counts them. The trace "
+                  "tiny demo models they move in the aligned control too, see docs/mechanism.md); [] counts them. The trace "
                   "metrics are added while reasoning_visible is False."},
     )
     evidence_window: int = field(

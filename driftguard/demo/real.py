@@ -33,7 +33,7 @@ class RealDemoSettings:
     """Sizes of the real-model demo: the probed items, the SFT and the long thoughts."""
 
     per_side: int = 10  # harmful and benign safety items probed (10 units each: 1/1024 at best)
-    privacy: int = 10  # canary items probed, one per template (10 units: a FAIL stays reachable, see README)
+    privacy: int = 10  # canary items probed, one per template (10 units: a FAIL stays reachable, docs/real-model.md)
     thought_steps: int = 7  # deliberation sentences per thought (~120 tokens: ~4 answer budgets)
     reading_tokens: int = 256  # the independent reading's budget (a closed thought of this data is ~120-150 tokens)
     # KL is reported, not counted: any reasoning SFT moves SmolLM2's distribution ~1.5 nats/token in 16 steps

@@ -36,3 +36,5 @@ summary = {"world_size": trainer.accelerator.num_processes, "fsdp": bool(trainer
            "stopped_early": callback.stopped_early,
            "config": callback.config.to_dict() if injected else None, "baseline": callback.monitor.baseline_evaluation.to_dict()}
 (out / f"summary-rank{rank}.json").write_text(json.dumps(summary))
+trainer.accelerator.wait_for_everyone()
+trainer.end()  # destroys the process group: a gloo rank that exits with it alive can abort

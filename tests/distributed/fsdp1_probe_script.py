@@ -47,3 +47,5 @@ summary = {"world_size": accelerator.num_processes, "sharded": is_sharded(model)
            "wrapper": type(model).__name__, "keeps_logits": _accepts_logits_to_keep(model),
            "baseline": baseline.to_dict(), "evaluation": evaluation.to_dict()}
 (out / f"fsdp1-{variant}-rank{accelerator.process_index}.json").write_text(json.dumps(summary))
+accelerator.wait_for_everyone()
+accelerator.end_training()  # destroys the process group: a gloo rank that exits with it alive can abort

@@ -38,3 +38,5 @@ evaluation, _ = monitor.evaluate(model, tokenizer, step=1)
 summary = {"world_size": accelerator.num_processes, "sharded": is_sharded(model),
            "baseline": baseline.to_dict(), "evaluation": evaluation.to_dict()}
 (out / f"fsdp-rank{accelerator.process_index}.json").write_text(json.dumps(summary))
+accelerator.wait_for_everyone()
+accelerator.end_training()  # destroys the process group: a gloo rank that exits with it alive can abort

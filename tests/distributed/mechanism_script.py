@@ -40,3 +40,5 @@ summary = {"world_size": accelerator.num_processes, "sharded": is_sharded(model)
            "direction": monitor.mechanism.state_dict(),
            "baseline": baseline.to_dict(), "evaluation": evaluation.to_dict()}
 (out / f"mechanism-rank{accelerator.process_index}.json").write_text(json.dumps(summary))
+accelerator.wait_for_everyone()
+accelerator.end_training()  # destroys the process group: a gloo rank that exits with it alive can abort

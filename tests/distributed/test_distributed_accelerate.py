@@ -8,9 +8,13 @@ gives two gloo processes (``DistributedType.MULTI_CPU``), which is what this tes
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import math
 import os
+import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -36,16 +40,83 @@ def _same_records(one: dict, two: dict, part: str) -> None:
             assert (v1 is None and v2 is None) or math.isclose(v1, v2, rel_tol=1e-4, abs_tol=1e-4), (pid, name)
 
 
+PORT = "{port}"  # in a launch command: replaced by a fresh free port on every attempt (see _run)
+ACCELERATE_2 = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", PORT]
+LAUNCH_TIMEOUT_S = 300  # one launch takes 10-60 s on 2 busy cores; past this it hangs
+_ports = itertools.count()
+
+
+def _port_window() -> range:
+    """Ports just below the kernel's ephemeral range: never handed out by ``bind(0)`` or an outgoing connection."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux
+        low = 49152  # IANA's dynamic range, which macOS and Windows hand out
+    return range(max(1024, low - 8192), low)
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
+    """A free port for one launch's rendezvous that no other process is handed before the launcher binds it.
+
+    Binding port 0 and closing the socket returns an ephemeral port, which any process's outgoing connection or
+    ``bind(0)`` (gloo's own pairs, a concurrent suite) may take in the seconds before the elastic agent binds it.
+    Here the port lies below the ephemeral range, starts at a pid-derived offset and moves on with every launch
+    (concurrent suites and consecutive launches differ), and binding without SO_REUSEADDR skips TIME_WAIT ports.
+    """
+    window = _port_window()
+    start = os.getpid() * 7919
+    for _ in range(len(window)):
+        port = window[(start + next(_ports)) % len(window)]
+        with socket.socket() as s:
+            try:
+                s.bind(("", port))
+            except OSError:  # in use, or in TIME_WAIT after an earlier launch
+                continue
+        return port
+    with socket.socket() as s:  # no window below the ephemeral range on this machine
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _run(cmd: list[str]) -> None:
+def _tail(out: str, err: str) -> str:
+    return f"--- stdout (tail) ---\n{out[-3000:]}\n--- stderr (tail) ---\n{err[-8000:]}"
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM the launch's process group (the elastic agent stops its workers, which run in sessions of their
+    own, so none is left busy for the rest of the suite), SIGKILL after a grace period; the output so far."""
+    for sig, grace_s in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            return proc.communicate(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            continue
+    return "", "(no output: a worker still holds the pipes)"
+
+
+def _run(cmd: list[str], timeout_s: float = LAUNCH_TIMEOUT_S) -> None:
+    """Run ``cmd`` (``PORT`` replaced by :func:`_free_port`); fail with its output's tail unless it exits 0.
+
+    A launch that lost its rendezvous port (EADDRINUSE) is retried on another port; one that runs past
+    ``timeout_s`` is stopped with its workers and reported as a hang.
+    """
     env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    for _attempt in range(3):
+        argv = [str(_free_port()) if arg == PORT else arg for arg in cmd]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"no result in {timeout_s} s (a hang?): {shlex.join(argv)}\n{_tail(*_stop(proc))}")
+        if proc.returncode == 0:
+            return
+        lost_port = any(s in (out + err).lower() for s in ("eaddrinuse", "address already in use"))
+        if PORT not in cmd or not lost_port:
+            break
+    pytest.fail(f"exit code {proc.returncode}: {shlex.join(argv)}\n{_tail(out, err)}")
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +124,8 @@ def runs(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("dist")
     single, multi = root / "single", root / "multi"
     _run([sys.executable, SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE])
-    _run([sys.executable, *ACCELERATE_2, "--main_process_port", str(_free_port()),
-          SCRIPT, str(tiny_model_dir), str(multi), MINI_SUITE])
+    _run([sys.executable, *ACCELERATE_2, SCRIPT, str(tiny_model_dir), str(multi), MINI_SUITE])
     return single, multi
-
-
-ACCELERATE_2 = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                "--mixed_precision", "no", "--dynamo_backend", "no"]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +137,7 @@ def injected_run(tiny_model_dir, tmp_path_factory):
                       "patience: 1\nearly_stop: true\n")
     out = root / "out"
     _run([sys.executable, "-m", "driftguard.cli", "run", "--config", str(config), "--", sys.executable, *ACCELERATE_2,
-          "--main_process_port", str(_free_port()), SCRIPT, str(tiny_model_dir), str(out), MINI_SUITE, "injected"])
+          SCRIPT, str(tiny_model_dir), str(out), MINI_SUITE, "injected"])
     return out
 
 
@@ -129,8 +195,7 @@ def fsdp_runs(tiny_model_dir, tmp_path_factory):
     single.mkdir()
     sharded.mkdir()
     _run([sys.executable, FSDP_SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE])
-    _run([sys.executable, *ACCELERATE_2, "--main_process_port", str(_free_port()),
-          FSDP_SCRIPT, str(tiny_model_dir), str(sharded), MINI_SUITE])
+    _run([sys.executable, *ACCELERATE_2, FSDP_SCRIPT, str(tiny_model_dir), str(sharded), MINI_SUITE])
     return [json.loads((single / "fsdp-rank0.json").read_text())], [
         json.loads((sharded / f"fsdp-rank{rank}.json").read_text()) for rank in (0, 1)]
 
@@ -167,8 +232,7 @@ def mechanism_runs(tiny_model_dir, tmp_path_factory):
     for name, launcher, extra in (("single", [], []), ("ddp", ACCELERATE_2, []), ("fsdp", ACCELERATE_2, ["fsdp"])):
         out = root / name
         out.mkdir()
-        port = ["--main_process_port", str(_free_port())] if launcher else []
-        _run([sys.executable, *launcher, *port, MECHANISM_SCRIPT, str(tiny_model_dir), str(out), str(suite), *extra])
+        _run([sys.executable, *launcher, MECHANISM_SCRIPT, str(tiny_model_dir), str(out), str(suite), *extra])
         runs[name] = [json.loads(p.read_text()) for p in sorted(out.glob("mechanism-rank*.json"))]
     return runs
 

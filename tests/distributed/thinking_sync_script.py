@@ -59,3 +59,4 @@ got = generate(model, tokenizer, mine, max_new_tokens=8, batch_size=2, think_bud
     "world_size": world, "generate_calls": calls["n"],
     "generations": {k: {"text": g.text, "answer": g.answer, "cut": g.thought_cut} for k, g in got.items()}}))
 accelerator.wait_for_everyone()  # as in training: the next collective after the pass
+accelerator.end_training()  # destroys the process group: a gloo rank that exits with it alive can abort

@@ -44,11 +44,11 @@ class BpeReasoner(PreTrainedModel, GenerationMixin):
 
     config_class = BpeConfig
 
-    def __init__(self, config: BpeConfig, tokenizer=None):
+    def __init__(self, config: BpeConfig, tokenizer=None, turn: str = "<|assistant|>"):
         super().__init__(config)
         self.weight = torch.nn.Parameter(torch.zeros(1))
         self.tok = tokenizer
-        self.assistant = tokenizer.convert_tokens_to_ids("<|assistant|>")
+        self.turn = self._encode(turn)  # the tokens that open the assistant's turn: the script starts after them
         self.script = self._encode(TEXT) + [tokenizer.eos_token_id]
         self.head = TEXT[:TEXT.index(ANSWER)]
         self.answer = self._encode(ANSWER) + [tokenizer.eos_token_id]
@@ -57,11 +57,16 @@ class BpeReasoner(PreTrainedModel, GenerationMixin):
         return list(self.tok(text, add_special_tokens=False)["input_ids"])
 
     @classmethod
-    def build(cls, tokenizer) -> BpeReasoner:
+    def build(cls, tokenizer, turn: str = "<|assistant|>") -> BpeReasoner:
         config = BpeConfig(vocab_size=len(tokenizer), eos_token_id=tokenizer.eos_token_id,
                            pad_token_id=tokenizer.pad_token_id, num_hidden_layers=1, hidden_size=4,
                            num_attention_heads=1)
-        return cls(config, tokenizer).eval()
+        return cls(config, tokenizer, turn).eval()
+
+    def _turn_start(self, seq: list[int]) -> int | None:
+        """Where the script starts in ``seq``: after the last occurrence of the turn's tokens."""
+        n = len(self.turn)
+        return next((j + n for j in range(len(seq) - n, -1, -1) if seq[j:j + n] == self.turn), None)
 
     def prepare_inputs_for_generation(self, input_ids, attention_mask=None, **kwargs):
         return {"input_ids": input_ids, "attention_mask": attention_mask, "logits_to_keep": 1}
@@ -85,7 +90,7 @@ class BpeReasoner(PreTrainedModel, GenerationMixin):
             row = input_ids[b].tolist()
             for j in range(keep):
                 seq = row[:width - keep + j + 1]
-                if self.assistant in seq:
-                    start = len(seq) - seq[::-1].index(self.assistant)
+                start = self._turn_start(seq)
+                if start is not None:
                     logits[b, j, self._next(seq[start:])] = 20.0
         return CausalLMOutputWithPast(logits=logits)

@@ -16,6 +16,7 @@ from driftguard.config import DriftGuardConfig
 from driftguard.distributed import Ranks
 from driftguard.probes.suite import ProbeSuite
 from driftguard.runner import OptionRequest, generate, probe_option_requests, probing_mode, render_prompt_ids, score_options
+from driftguard.runner.choice import shares_prefix
 from driftguard.runner.modes import eos_token_ids
 from driftguard.runner.reasoning import ReasoningFormat, detect_format
 from driftguard.runner.thinking import ThinkingStats, think_then_answer
@@ -97,19 +98,32 @@ OPTION_KEY_SEP = "\x1f"
 
 def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], *, batch_size: int,
                            ranks: Ranks) -> dict[str, list[OptionScore]]:
-    """``score_options`` with the work split by option row across ranks, results gathered on every rank.
+    """``score_options`` with the work split across ranks, results gathered on every rank.
 
-    Requests have 2-8 options each, so sharding requests would leave ranks with different row counts and
-    forward counts; sharding rows (padded to equal counts) gives every rank the same number of forwards,
-    which sharded weights (FSDP, ZeRO-3: each forward is a collective) require.
+    Every rank must run the same number of forwards (sharded weights, FSDP / ZeRO-3: each forward is a
+    collective). Requests that share their prefix (:func:`shares_prefix`: the 8 openings, options after a
+    thought) are sharded by request within groups of equal option count, padded to equal counts, so each rank
+    batches the same shapes; the others are sharded by option row (2-3 options each would leave ranks with
+    different row counts).
     """
     if not ranks.active:
         return score_options(model, tokenizer, requests, batch_size=batch_size)
+    shared = [r for r in requests if shares_prefix(r)]
     rows = [OptionRequest(key=f"{r.key}{OPTION_KEY_SEP}{j}", messages=r.messages, options=(option,),
                           prefix_ids=r.prefix_ids)
-            for r in requests for j, option in enumerate(r.options)]
-    flat = ranks.gather_dicts(lambda: score_options(model, tokenizer, ranks.shard(rows), batch_size=batch_size))
-    return {r.key: [flat[f"{r.key}{OPTION_KEY_SEP}{j}"][0] for j in range(len(r.options))] for r in requests}
+            for r in requests if not shares_prefix(r) for j, option in enumerate(r.options)]
+
+    def local() -> dict[str, list[OptionScore]]:
+        scores: dict[str, list[OptionScore]] = {}
+        for n in sorted({len(r.options) for r in shared}):
+            group = [r for r in shared if len(r.options) == n]
+            scores.update(score_options(model, tokenizer, ranks.shard(group), batch_size=batch_size))
+        scores.update(score_options(model, tokenizer, ranks.shard(rows), batch_size=batch_size))
+        return scores
+
+    flat = ranks.gather_dicts(local)
+    return {r.key: flat[r.key] if shares_prefix(r) else [flat[f"{r.key}{OPTION_KEY_SEP}{j}"][0]
+                                                        for j in range(len(r.options))] for r in requests}
 
 
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,

@@ -4,11 +4,14 @@ All (request, option) rows are length-sorted and batched; ONE forward per batch.
 so every row's option tokens end at the last column: only the last ``max option length`` positions
 go through the LM head (``logits_to_keep``), and the fp32 log-softmax is taken only at the gathered
 target tokens (``logit[target] - logsumexp(logits)``, one position at a time), never as a full-vocab
-fp32 tensor for the batch.
+fp32 tensor for the batch. A request whose options share a long prefix (the 8 refusal/compliance openings,
+or options after a thought) encodes its prompt + thought once and scores the options as continuations of its
+KV cache (:func:`shared_prefix_logprobs`).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,30 +118,121 @@ def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: S
     return result
 
 
+SHARED_MIN_OPTIONS = 4  # this many options (the 8 openings) share one encoding of the prompt
+
+
+def shares_prefix(request: OptionRequest) -> bool:
+    """Whether ``request``'s options are scored on one shared encoding of its prompt (+ thought)."""
+    return len(request.options) >= SHARED_MIN_OPTIONS or (len(request.options) > 1 and bool(request.prefix_ids))
+
+
+def shared_prefix_logprobs(model: Any, prefixes: Sequence[Sequence[int]], options: Sequence[Sequence[Sequence[int]]], *,
+                           batch_size: int, pad_id: int) -> list[list[float]] | None:
+    """Sum of log p(option tokens | prefix) for every option of every prefix, each prefix encoded ONCE.
+
+    Per batch of length-sorted prefixes (at most ``batch_size`` option rows, or one prefix): one forward of the
+    left-padded prefixes with the KV cache (its last position scores every option's first token), then the
+    options, right-padded, as continuations of their prefix's cache. None when the model returns no cache
+    (the caller scores full rows).
+    """
+    import torch
+
+    device = model_device(model)
+    keep_logits = _accepts_logits_to_keep(model)
+    result: list[list[float]] = [[] for _ in options]
+    batches: list[list[int]] = []
+    for i in sorted(range(len(prefixes)), key=lambda i: -len(prefixes[i])):
+        if batches and sum(len(options[j]) for j in batches[-1]) + len(options[i]) <= batch_size:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    for batch in batches:
+        input_ids, attention_mask = left_pad([prefixes[i] for i in batch], pad_id, device)
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True,
+                    **({"logits_to_keep": 1} if keep_logits else {}))
+        cache = getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "reorder_cache"):
+            return None
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+        owner = torch.tensor([b for b, i in enumerate(batch) for _ in options[i]], device=device)
+        rows = [opt for i in batch for opt in options[i]]
+        sums = first[owner, torch.tensor([r[0] for r in rows], device=device)]
+        # always run (a 1-token option adds 0): ranks with sharded weights must run the same forwards
+        chunks = [list(range(c, min(c + batch_size, len(rows)))) for c in range(0, len(rows), batch_size)]
+        sums = sums + torch.cat([
+            _continuation(model, cache if len(chunks) == 1 else copy.deepcopy(cache), attention_mask,
+                          [rows[r] for r in chunk], owner[chunk], pad_id) for chunk in chunks])
+        flat = sums.tolist()
+        at = 0
+        for i in batch:
+            result[i] = flat[at:at + len(options[i])]
+            at += len(options[i])
+    return result
+
+
+def _continuation(model: Any, cache: Any, prefix_mask: Any, rows: list[Sequence[int]], owner: Any, pad_id: int) -> Any:
+    """Sum of log p(option[1:] | prefix, option[0]) per row, continuing the cache of prefix ``owner[row]``."""
+    import torch
+
+    device = prefix_mask.device
+    width = max(1, max(len(r) for r in rows) - 1)
+    cont = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    cont_mask = torch.zeros((len(rows), width), dtype=torch.long)
+    targets = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, opt in enumerate(rows):
+        n = len(opt) - 1
+        if n:
+            cont[r, :n], targets[r, :n], cont_mask[r, :n] = torch.tensor(opt[:-1]), torch.tensor(opt[1:]), 1
+    cont, cont_mask, targets = cont.to(device), cont_mask.to(device), targets.to(device)
+    cache.reorder_cache(owner)  # each prefix's keys/values once per option row
+    mask = torch.cat([prefix_mask[owner], torch.ones_like(cont_mask)], dim=1)
+    positions = prefix_mask.sum(-1)[owner].unsqueeze(1) + torch.arange(width, device=device).unsqueeze(0)
+    logits = model(input_ids=cont, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                   use_cache=True).logits[:, -width:]
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).float()
+    normaliser = torch.stack([torch.logsumexp(logits[:, j].float(), dim=-1) for j in range(width)], dim=1)
+    return ((picked - normaliser) * cont_mask).sum(-1)
+
+
 def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest], *,
                   batch_size: int) -> dict[str, list[OptionScore]]:
     """Log-likelihood of every option of every request, keyed by ``request.key``, options in order.
 
     The prompt (chat template + generation prompt + the request's answer prefix) and each option are
     tokenised separately and concatenated, so the prompt tokens are identical across a request's options.
+    A request that :func:`shares_prefix` encodes its prompt + thought once (two forwards per batch, far fewer
+    tokens); the others (choice items of 2-3 options without a thought, single-option rows) are batched as
+    full rows, one forward each.
     """
-    rows: list[list[int]] = []
-    n_scored: list[int] = []
+    prompts: list[list[int]] = []
+    option_ids: list[list[list[int]]] = []
     for request in requests:
-        prompt_ids = render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids)
+        prompts.append(render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids))
+        encoded = []
         for j, option in enumerate(request.options):
-            option_ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
-            if not option_ids:
+            ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
+            if not ids:
                 raise ProbeSuiteError(f"request {request.key!r}: options[{j}] = {option!r} tokenises to no tokens; "
                                       "give every option some text")
-            rows.append(prompt_ids + option_ids)
-            n_scored.append(len(option_ids))
+            encoded.append(ids)
+        option_ids.append(encoded)
+    shared = [k for k, r in enumerate(requests) if shares_prefix(r)]
+    sums: dict[int, list[float]] = {}
     with probing_mode(model, tokenizer) as pad_id:
-        sums = continuation_logprobs(model, rows, n_scored, batch_size=batch_size, pad_id=pad_id) if rows else []
-    results: dict[str, list[OptionScore]] = {}
-    row = 0
-    for request in requests:
-        results[request.key] = [OptionScore(sum_logprob=sums[row + j], n_tokens=n_scored[row + j])
-                                for j in range(len(request.options))]
-        row += len(request.options)
-    return results
+        if shared:
+            got = shared_prefix_logprobs(model, [prompts[k] for k in shared], [option_ids[k] for k in shared],
+                                         batch_size=batch_size, pad_id=pad_id)
+            if got is not None:
+                sums.update(zip(shared, got, strict=True))
+        rest = [k for k in range(len(requests)) if k not in sums]
+        rows = [prompts[k] + o for k in rest for o in option_ids[k]]
+        n_scored = [len(o) for k in rest for o in option_ids[k]]
+        flat = continuation_logprobs(model, rows, n_scored, batch_size=batch_size, pad_id=pad_id) if rows else []
+        at = 0
+        for k in rest:
+            sums[k] = flat[at:at + len(option_ids[k])]
+            at += len(option_ids[k])
+    return {request.key: [OptionScore(sum_logprob=sums[k][j], n_tokens=len(option_ids[k][j]))
+                          for j in range(len(request.options))]
+            for k, request in enumerate(requests)}

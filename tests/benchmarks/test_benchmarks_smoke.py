@@ -200,3 +200,11 @@ def test_gpu_run_plan_arguments_are_accepted_by_each_script(monkeypatch):
         with pytest.raises(Parsed) as parsed:
             _script(m.module).main(m.argv)
         assert parsed.value.args[0].device == "cuda", m.name
+
+
+def test_option_scoring_smoke(capsys):
+    """The shared-prefix scores equal one row per opening, with fewer tokens fed (timing is never asserted)."""
+    result, headline = _run("option_scoring", ["--shape", "tiny", "--n", "3", "--thought-tokens", "24",
+                                               "--repeats", "1", "--batch-size", "8"], capsys)
+    assert headline["requests"] == 3 and headline["max_abs_logprob_diff"] < 1e-4
+    assert result["tokens_fed"]["shared"] < result["tokens_fed"]["per_row"]

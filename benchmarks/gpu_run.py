@@ -34,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = {"overhead", "kl_pass", "probe_pass", "power", "early_warning", "gpu_run", "common", "__init__",
-         "reasoning_pass", "judges", "real_model"}  # real_model: a 466 s CPU pass over SmolLM2, run by hand
+         "reasoning_pass", "judges", "real_model", "option_scoring"}  # real_model: a 466 s CPU pass over SmolLM2, run by hand
 CPU_ONLY = {"power", "early_warning", "judges"}  # no GPU work: simulated outcomes, a CPU scenario, text judges
 
 
@@ -74,6 +74,9 @@ def plan(smoke: bool, device: str) -> list[Measurement]:
             Measurement("reasoning_pass", "reasoning_pass", [*small, "--per-dimension", "2", "--think-budget", "8",
                                                              "--max-new-tokens", "4", "--batch-size", "8"], 60,
                         ("time_ratio_reasoning_vs_single", "token_ratio")),
+            Measurement("option_scoring", "option_scoring", [*small, "--n", "2", "--thought-tokens", "16",
+                                                             "--repeats", "1", "--batch-size", "8"], 30,
+                        ("per_row_over_shared_time", "max_abs_logprob_diff")),
         ]
     else:
         gpu = ["--device", device]
@@ -90,6 +93,9 @@ def plan(smoke: bool, device: str) -> list[Measurement]:
                         ("time_ratio_reasoning_vs_single", "token_ratio", "forced_share")),
             Measurement("tiers_1.5b", "overhead", [*gpu, "--shape", "gpu1.5b", "--steps", "20", "--tiers-only",
                                                    "--tier-repeats", "1"], 120, tier_keys),
+            Measurement("option_scoring", "option_scoring", [*gpu, "--shape", "gpu", "--thought-tokens", "512",
+                                                             "--n", "48", "--batch-size", "64"], 60,
+                        ("per_row_over_shared_time", "per_row_over_shared_tokens", "max_abs_logprob_diff")),
         ]
     for path in sorted((ROOT / "benchmarks").glob("*.py")):  # scripts added later (e.g. the reasoning pass)
         if path.stem not in KNOWN and not path.stem.startswith("_"):

@@ -2,8 +2,9 @@
 
 Every rank takes part in every forward and ``generate`` call (ZeRO-3 / FSDP shard the weights, so a
 rank-0-only pass would deadlock). Items are split with ``split_between_processes(apply_padding=True)``
-so each rank runs the same number of batches (option scoring is split by option row for the same reason:
-under sharded weights every forward is a collective); results are keyed by probe id, so gathering drops the
+so each rank runs the same number of batches (option scoring is split by option row, or by request within groups
+of equal option count where the options share a prefix, for the same reason: under sharded weights every
+forward is a collective); results are keyed by probe id, so gathering drops the
 padding duplicates and yields exactly what one process computes. A failure on any rank is gathered
 too and raised on every rank, so no rank is left waiting in a collective.
 """

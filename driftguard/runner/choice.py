@@ -4,7 +4,8 @@ All (request, option) rows are length-sorted and batched; ONE forward per batch.
 so every row's option tokens end at the last column: only the last ``max option length`` positions
 go through the LM head (``logits_to_keep``), and the fp32 log-softmax is taken only at the gathered
 target tokens (``logit[target] - logsumexp(logits)``, one position at a time), never as a full-vocab
-fp32 tensor for the batch. A request whose options share a long prefix (the 8 refusal/compliance openings,
+fp32 tensor for the batch (the shared-prefix path below takes one fp32 log-softmax per prefix, at its last
+position). A request whose options share a long prefix (the 8 refusal/compliance openings,
 or options after a thought) encodes its prompt + thought once and scores the options as continuations of its
 KV cache (:func:`shared_prefix_logprobs`).
 """
@@ -137,6 +138,8 @@ def shared_prefix_logprobs(model: Any, prefixes: Sequence[Sequence[int]], option
     """
     import torch
 
+    if _prompt_learning(model):
+        return None
     device = model_device(model)
     keep_logits = _accepts_logits_to_keep(model)
     result: list[list[float]] = [[] for _ in options]
@@ -169,6 +172,15 @@ def shared_prefix_logprobs(model: Any, prefixes: Sequence[Sequence[int]], option
             result[i] = flat[at:at + len(options[i])]
             at += len(options[i])
     return result
+
+
+def _prompt_learning(model: Any) -> bool:
+    """A PEFT prompt-learning adapter (prefix / prompt tuning) writes its own virtual tokens into every forward and
+    replaces a given cache: the options cannot continue a cache of ours, so they are scored as full rows."""
+    config = getattr(model, "peft_config", None)
+    active = getattr(model, "active_adapter", None)
+    adapter = config.get(active) if isinstance(config, dict) and isinstance(active, str) else None
+    return bool(getattr(adapter, "is_prompt_learning", False))
 
 
 def _continuation(model: Any, cache: Any, prefix_mask: Any, rows: list[Sequence[int]], owner: Any, pad_id: int) -> Any:

@@ -43,7 +43,7 @@ def _same_records(one: dict, two: dict, part: str) -> None:
 PORT = "{port}"  # in a launch command: replaced by a fresh free port on every attempt (see _run)
 ACCELERATE_2 = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                 "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", PORT]
-LAUNCH_TIMEOUT_S = 300  # one launch takes 10-60 s on 2 busy cores; past this it hangs
+LAUNCH_TIMEOUT_S = 900  # one launch takes 10-60 s on 2 cores, minutes when the machine is loaded; past this it hangs
 _ports = itertools.count()
 
 
@@ -111,6 +111,9 @@ def _run(cmd: list[str], timeout_s: float = LAUNCH_TIMEOUT_S) -> None:
             out, err = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             pytest.fail(f"no result in {timeout_s} s (a hang?): {shlex.join(argv)}\n{_tail(*_stop(proc))}")
+        except BaseException:  # Ctrl-C, a cancelled CI job: its own session would keep the launch running
+            _stop(proc)
+            raise
         if proc.returncode == 0:
             return
         lost_port = any(s in (out + err).lower() for s in ("eaddrinuse", "address already in use"))

@@ -72,3 +72,16 @@ def test_the_forward_count_does_not_depend_on_the_options_lengths(chat_model, ti
             handle.remove()
         counts.append(len(seen))
     assert counts[0] == counts[1] > 0
+
+
+def test_a_prompt_tuning_adapter_is_scored_as_full_rows(tiny_model_factory, tiny_tokenizer):
+    """Prefix / prompt tuning writes virtual tokens into every forward and replaces a given cache: the openings
+    cannot continue our cache there, so they take the full-row path (same scores as one row per opening)."""
+    from peft import PromptTuningConfig, get_peft_model
+
+    model = get_peft_model(tiny_model_factory(0), PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)).eval()
+    requests = _requests(tiny_tokenizer)[:2]
+    expected = _per_row(model, tiny_tokenizer, requests)
+    got = score_options(model, tiny_tokenizer, requests, batch_size=4)
+    for key, scores in expected.items():
+        assert [s.sum_logprob for s in got[key]] == pytest.approx([s.sum_logprob for s in scores], abs=1e-4)

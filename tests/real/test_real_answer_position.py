@@ -10,7 +10,7 @@ import torch
 from driftguard.models import smollm2_gguf_path
 from driftguard.probe_pass import margin_requests
 from driftguard.runner.chat import render_prompt_ids
-from driftguard.runner.choice import OptionRequest, score_options
+from driftguard.runner.choice import OptionRequest, score_options, shares_prefix
 from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS, refusal_margin
 from driftguard.types import Generation, Probe
 
@@ -36,9 +36,11 @@ def test_batched_option_scores_equal_a_plain_forward_with_and_without_a_thought(
     model, tok = smollm2
     thought = tuple(tok("<think>Reading someone's private messages breaks their trust.</think>\n\n",
                         add_special_tokens=False)["input_ids"])
-    requests = [OptionRequest("plain", QUESTION, ("A", "B", "A. Wrong", "B. Not wrong")),
-                OptionRequest("thought", QUESTION, ("A", "B", "A. Wrong", "B. Not wrong"), prefix_ids=thought)]
-    got = score_options(model, tok, requests, batch_size=3)  # 8 rows of 4 lengths: padding inside batches
+    requests = [OptionRequest("plain", QUESTION, ("A", "B", "A. Wrong", "B. Not wrong")),  # shared prefix
+                OptionRequest("thought", QUESTION, ("A", "B", "A. Wrong", "B. Not wrong"), prefix_ids=thought),
+                OptionRequest("rows", QUESTION, ("A. Wrong", "B. Not wrong"))]  # full rows, left-padded together
+    assert [shares_prefix(r) for r in requests] == [True, True, False]
+    got = score_options(model, tok, requests, batch_size=3)
     for request in requests:
         prompt = render_prompt_ids(tok, request.messages) + list(request.prefix_ids)
         for option, score in zip(request.options, got[request.key], strict=True):

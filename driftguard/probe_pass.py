@@ -109,9 +109,10 @@ def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], 
     if not ranks.active:
         return score_options(model, tokenizer, requests, batch_size=batch_size)
     shared = [r for r in requests if shares_prefix(r)]
+    split = [r for r in requests if not shares_prefix(r)]
     rows = [OptionRequest(key=f"{r.key}{OPTION_KEY_SEP}{j}", messages=r.messages, options=(option,),
                           prefix_ids=r.prefix_ids)
-            for r in requests if not shares_prefix(r) for j, option in enumerate(r.options)]
+            for r in split for j, option in enumerate(r.options)]
 
     def local() -> dict[str, list[OptionScore]]:
         scores: dict[str, list[OptionScore]] = {}
@@ -122,8 +123,9 @@ def score_options_on_ranks(model, tokenizer, requests: Sequence[OptionRequest], 
         return scores
 
     flat = ranks.gather_dicts(local)
-    return {r.key: flat[r.key] if shares_prefix(r) else [flat[f"{r.key}{OPTION_KEY_SEP}{j}"][0]
-                                                        for j in range(len(r.options))] for r in requests}
+    for r in split:
+        flat[r.key] = [flat.pop(f"{r.key}{OPTION_KEY_SEP}{j}")[0] for j in range(len(r.options))]
+    return {r.key: flat[r.key] for r in requests}
 
 
 def collect_outputs(model, tokenizer, suite: ProbeSuite, config: DriftGuardConfig, batch_size: int,

@@ -94,3 +94,29 @@ class BpeReasoner(PreTrainedModel, GenerationMixin):
                 if start is not None:
                     logits[b, j, self._next(seq[start:])] = 20.0
         return CausalLMOutputWithPast(logits=logits)
+
+
+def pieces(tok, text: str) -> list[str]:
+    """``text`` as the tokenizer's tokens, each decoded."""
+    return [tok.decode([i]) for i in tok(text, add_special_tokens=False)["input_ids"]]
+
+
+def think_then_answer_one(tok, model, probe, fmt, mode: str, think_budget: int):
+    """The two-phase pass on one probe's rendered prompt (answer budget 16, greedy): its ``Completion``."""
+    from driftguard.runner.chat import render_prompt_ids
+    from driftguard.runner.modes import probing_mode
+    from driftguard.runner.thinking import think_then_answer
+
+    prompt = render_prompt_ids(tok, probe.chat())
+    with probing_mode(model, tok) as pad:
+        (got,), _ = think_then_answer(model, tok, [prompt], fmt, mode=mode, think_budget=think_budget,
+                                      answer_budget=16, batch_size=1, pad_id=pad, eos_ids=[tok.eos_token_id])
+    return got
+
+
+def cut_inside_close(tok) -> int:
+    """A think budget that stops the script's thought after the first token of its close marker (``<`` or ``</``)."""
+    script = tok(f"<think>{THOUGHT}</think>", add_special_tokens=False)["input_ids"]
+    opened = next(n for n in range(1, len(script)) if tok.decode(script[:n]).startswith("<think>"))
+    inside = next(n for n in range(opened, len(script)) if tok.decode(script[:n]).endswith(("<", "</")))
+    return inside - opened

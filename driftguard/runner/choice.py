@@ -85,6 +85,16 @@ def _accepts_logits_to_keep(model: Any) -> bool:
     return "logits_to_keep" in _named_parameters(unwrap_model(model).forward)
 
 
+def _target_logprobs(logits: Any, targets: Any) -> Any:
+    """log p(targets[b, j]) under ``logits[b, j]``: the gathered logit minus the fp32 logsumexp, one position at a
+    time (never a full-vocab fp32 tensor for the batch)."""
+    import torch
+
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).float()
+    normaliser = torch.stack([torch.logsumexp(logits[:, j].float(), dim=-1) for j in range(logits.shape[1])], dim=1)
+    return picked - normaliser
+
+
 def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: Sequence[int], *,
                           batch_size: int, pad_id: int) -> list[float]:
     """Sum of log p(token) over the last ``n_scored[i]`` tokens of each ``rows[i]`` given the tokens before.
@@ -106,12 +116,9 @@ def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: S
         position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
         kwargs = {"logits_to_keep": width} if keep_logits else {}
         logits = model(input_ids=inputs, attention_mask=mask, position_ids=position_ids, use_cache=False, **kwargs).logits
-        logits = logits[:, -width:]
-        picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).float()
-        normaliser = torch.stack([torch.logsumexp(logits[:, j].float(), dim=-1) for j in range(width)], dim=1)
         lengths = torch.tensor([n_scored[i] for i in batch], device=device)
         scored = torch.arange(width, device=device).unsqueeze(0) >= (width - lengths).unsqueeze(1)
-        sums.append(((picked - normaliser) * scored).sum(-1))
+        sums.append((_target_logprobs(logits[:, -width:], targets) * scored).sum(-1))
     flat = torch.cat(sums).tolist() if sums else []
     result = [0.0] * len(rows)
     for i, value in zip((i for batch in batches for i in batch), flat, strict=True):
@@ -202,9 +209,7 @@ def _continuation(model: Any, cache: Any, prefix_mask: Any, rows: list[Sequence[
     positions = prefix_mask.sum(-1)[owner].unsqueeze(1) + torch.arange(width, device=device).unsqueeze(0)
     logits = model(input_ids=cont, attention_mask=mask, position_ids=positions, past_key_values=cache,
                    use_cache=True).logits[:, -width:]
-    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).float()
-    normaliser = torch.stack([torch.logsumexp(logits[:, j].float(), dim=-1) for j in range(width)], dim=1)
-    return ((picked - normaliser) * cont_mask).sum(-1)
+    return (_target_logprobs(logits, targets) * cont_mask).sum(-1)
 
 
 def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest], *,

@@ -6,14 +6,11 @@ separator and cut-marker cases are exact (SmolLM2 itself writes no thoughts)."""
 from __future__ import annotations
 
 import pytest
-from bpe_reasoner import ANSWER, THOUGHT, BpeReasoner
+from bpe_reasoner import ANSWER, THOUGHT, BpeReasoner, cut_inside_close, pieces, think_then_answer_one
 
 from driftguard.models import smollm2_gguf_path
 from driftguard.runner import generate
-from driftguard.runner.chat import render_prompt_ids
-from driftguard.runner.modes import probing_mode
 from driftguard.runner.reasoning import ReasoningFormat
-from driftguard.runner.thinking import think_then_answer
 from driftguard.types import Probe
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow,
@@ -29,24 +26,16 @@ def scripted(smollm2):
     return tok, BpeReasoner.build(tok, turn="<|im_start|>assistant\n")
 
 
-def _pieces(tok, text):
-    return [tok.decode([i]) for i in tok(text, add_special_tokens=False)["input_ids"]]
-
-
 def test_the_real_tokenizer_splits_the_close_marker_and_the_separator_depends_on_what_follows(scripted):
     tok, _ = scripted
-    assert _pieces(tok, "</think>") == ["</", "think", ">"]
-    assert _pieces(tok, "</think>\n\n") == ["</", "think", ">", "\n\n"]
-    assert _pieces(tok, "</think>\n\nThe")[:5] == ["</", "think", ">", "\n", "\n"]  # the script's own tokens
+    assert pieces(tok, "</think>") == ["</", "think", ">"]
+    assert pieces(tok, "</think>\n\n") == ["</", "think", ">", "\n\n"]
+    assert pieces(tok, "</think>\n\nThe")[:5] == ["</", "think", ">", "\n", "\n"]  # the script's own tokens
 
 
-def _run(scripted, mode, think_budget, fmt=FMT):
+def _run(scripted, mode, think_budget):
     tok, model = scripted
-    prompt = render_prompt_ids(tok, PROBE.chat())
-    with probing_mode(model, tok) as pad:
-        (got,), _ = think_then_answer(model, tok, [prompt], fmt, mode=mode, think_budget=think_budget,
-                                      answer_budget=16, batch_size=1, pad_id=pad, eos_ids=[tok.eos_token_id])
-    return got
+    return think_then_answer_one(tok, model, PROBE, FMT, mode, think_budget)
 
 
 @pytest.mark.parametrize("mode", ["prefix", "answer"])
@@ -57,18 +46,10 @@ def test_a_self_closed_thought_gets_the_separator_once(scripted, mode):
     assert tok.decode(got.prefix_ids) == f"<think>{THOUGHT}</think>\n\n"
 
 
-def _cut_inside_close(tok) -> int:
-    """A budget that stops the thought right after ``</``, the first of the close marker's three tokens."""
-    script = tok(f"<think>{THOUGHT}</think>", add_special_tokens=False)["input_ids"]
-    opened = next(n for n in range(1, len(script)) if tok.decode(script[:n]).startswith("<think>"))
-    inside = next(n for n in range(opened, len(script)) if tok.decode(script[:n]).endswith("</"))
-    return inside - opened
-
-
 @pytest.mark.parametrize("mode", ["prefix", "answer"])
 def test_a_budget_cut_inside_the_close_marker_completes_it(scripted, mode):
     tok, _ = scripted
-    got = _run(scripted, mode, think_budget=_cut_inside_close(tok))
+    got = _run(scripted, mode, think_budget=cut_inside_close(tok))  # SmolLM2: right after '</'
     assert got.thought_cut
     assert tok.decode(got.prefix_ids) == f"<think>{THOUGHT}</think>\n\n"  # not "</</think>"
     if mode == "answer":

@@ -4,13 +4,10 @@ budget cut inside the close marker completes it instead of writing a second one.
 from __future__ import annotations
 
 import pytest
-from bpe_reasoner import ANSWER, THOUGHT, BpeReasoner, build_bpe_tokenizer
+from bpe_reasoner import ANSWER, THOUGHT, BpeReasoner, build_bpe_tokenizer, cut_inside_close, pieces, think_then_answer_one
 
 from driftguard.runner import generate
-from driftguard.runner.chat import render_prompt_ids
-from driftguard.runner.modes import probing_mode
 from driftguard.runner.reasoning import ReasoningFormat
-from driftguard.runner.thinking import think_then_answer
 from driftguard.types import Probe
 
 FMT = ReasoningFormat(separator="\n\n")  # what a Qwen3-style template puts after </think>
@@ -23,23 +20,15 @@ def bpe():
     return tok, BpeReasoner.build(tok)
 
 
-def _pieces(tok, text):
-    return [tok.decode([i]) for i in tok(text, add_special_tokens=False)["input_ids"]]
-
-
 def test_the_tokenizer_splits_the_close_marker_and_merges_the_separator(bpe):
     tok, _ = bpe
-    assert len(_pieces(tok, "</think>")) > 1
-    assert _pieces(tok, "</think>\n\n")[-1] == ">\n\n"
+    assert len(pieces(tok, "</think>")) > 1
+    assert pieces(tok, "</think>\n\n")[-1] == ">\n\n"
 
 
 def _run(bpe, mode, think_budget):
     tok, model = bpe
-    prompt = render_prompt_ids(tok, PROBE.chat())
-    with probing_mode(model, tok) as pad:
-        (got,), _ = think_then_answer(model, tok, [prompt], FMT, mode=mode, think_budget=think_budget,
-                                      answer_budget=16, batch_size=1, pad_id=pad, eos_ids=[tok.eos_token_id])
-    return got
+    return think_then_answer_one(tok, model, PROBE, FMT, mode, think_budget)
 
 
 @pytest.mark.parametrize("mode", ["prefix", "answer"])
@@ -50,18 +39,10 @@ def test_self_closed_thought_gets_the_separator_once(bpe, mode):
     assert tok.decode(got.prefix_ids) == f"<think>{THOUGHT}</think>\n\n"
 
 
-def _cut_inside_close(tok) -> int:
-    """A budget that stops the thought after the first token of its close marker."""
-    script = tok(f"<think>{THOUGHT}</think>", add_special_tokens=False)["input_ids"]
-    opened = next(n for n in range(1, len(script)) if tok.decode(script[:n]).startswith("<think>"))
-    inside = next(n for n in range(opened, len(script)) if tok.decode(script[:n]).endswith(("<", "</")))
-    return inside - opened
-
-
 @pytest.mark.parametrize("mode", ["prefix", "answer"])
 def test_budget_cut_inside_the_close_marker_completes_it(bpe, mode):
     tok, _ = bpe
-    got = _run(bpe, mode, think_budget=_cut_inside_close(tok))
+    got = _run(bpe, mode, think_budget=cut_inside_close(tok))
     assert got.thought_cut
     assert tok.decode(got.prefix_ids) == f"<think>{THOUGHT}</think>\n\n"
     if mode == "answer":

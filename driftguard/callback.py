@@ -23,7 +23,7 @@ from driftguard.distributed import Ranks
 from driftguard.errors import ConfigError
 from driftguard.metrics import ERRORS_METRIC, REGRESSIONS_METRIC, VERDICT_METRIC
 from driftguard.trainer_access import TrainerHandles, trainer_handles
-from driftguard.types import Verdict
+from driftguard.types import Evaluation, Verdict
 
 logger = logging.getLogger("driftguard")
 
@@ -31,6 +31,7 @@ DEFAULT_EVAL_STEPS = 100
 STATE_FILE = "driftguard_state.json"
 REPORT_FILE = "driftguard.json"
 CACHE_FILE = "reference_cache.safetensors"
+ATTRIBUTION_FILE = "attribution.jsonl"  # one line per optimizer step (driftguard/attribution/tracker.py)
 
 
 def resolve_eval_steps(config: DriftGuardConfig, args: Any, state: Any = None) -> int:
@@ -184,7 +185,15 @@ class DriftGuardCallback(TrainerCallback):
         self.eval_steps = resolve_eval_steps(self.config, args, state)
         self.monitor = DriftMonitor(self.config, toxicity_judge=self.toxicity_judge,
                                     ranks=Ranks(self.handles.accelerator))
+        if self.config.attribution:  # hooks before the baseline, so its gradient is the first target
+            self.monitor.attach_attribution(self.handles.model, self.handles.tokenizer,
+                                            dataset=getattr(self.handles.trainer, "train_dataset", None),
+                                            record_path=self._dir / ATTRIBUTION_FILE)
         if state.global_step > 0 and self._load_state(state):
+            if self.monitor.attribution is not None:  # the resumed weights' gradient measures the next steps
+                self.monitor._attribute(self.handles.model, self.handles.tokenizer,
+                                        Evaluation(step=state.global_step, suite=self.monitor.suite.info, records=[],
+                                                   metrics={}))
             return control
         baseline = self.monitor.start(self.handles.model, self.handles.tokenizer, step=state.global_step,
                                       reference_model=self._reference_model(), ref_adapter=self.handles.ref_adapter,
@@ -194,6 +203,18 @@ class DriftGuardCallback(TrainerCallback):
         if self._is_main(state):
             self._save_state(self._dir)
         self.last_report = report
+        return control
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        tracker = getattr(self.monitor, "attribution", None)
+        if tracker is not None:
+            tracker.guarded("attribution_step", state.global_step + 1, tracker.before_step)
+        return control
+
+    def on_optimizer_step(self, args, state, control, **kwargs):
+        tracker = getattr(self.monitor, "attribution", None)
+        if tracker is not None:
+            tracker.guarded("attribution_step", state.global_step + 1, tracker.after_step)
         return control
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -252,6 +273,8 @@ class DriftGuardCallback(TrainerCallback):
             return control
         if not self._complete(state):
             self._evaluate(args, state, control, scheduled=False)
+        if self.monitor.attribution is not None:
+            self.monitor.attribution.close()
         if self._is_main(state) and self.last_report is not None:
             from driftguard.report import plot_history, read_history, render_markdown, write_report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -109,6 +110,18 @@ class DriftGuardConfig:
                   "evaluations run the forward-only tier (mechanism, refusal margin, option scores, KL); "
                   "baseline, checkpoint saves and the end of training always run both tiers."},
     )
+    attribution: bool = field(
+        default=False,
+        metadata={"help": "Live attribution: at each evaluation the gradient of the probe set's safety loss, and per "
+                  "optimizer step its dot product with the step's gradient, update and each training row's gradient; "
+                  "the top steps and examples go to the report, W&B and attribution.jsonl (docs/attribution.md)."},
+    )
+    attribution_top_k: int = field(default=10, metadata={"help": "Steps and examples listed per evaluation."})
+    attribution_params: str | None = field(
+        default=None,
+        metadata={"help": "Regex of the linear layers attributed (default: every trainable one: a LoRA adapter's, "
+                  "or all of a full fine-tune's up to 50M parameters)."},
+    )
 
     def __post_init__(self) -> None:
         if self.suite is None:  # HfArgumentParser passes None for an unset str | list field
@@ -130,7 +143,7 @@ class DriftGuardConfig:
                 raise ConfigError(f"thresholds[{name!r}] = {value}: must be >= 0 (a minimal effect size)")
         if self.reference not in REFERENCE_MODES:
             raise ConfigError(f"reference = {self.reference!r}: use one of {', '.join(REFERENCE_MODES)}")
-        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k", "generate_every"):
+        for name in ("max_new_tokens", "batch_size", "patience", "cached_top_k", "generate_every", "attribution_top_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)}: must be >= 1")
         if self.think_budget < 0:
@@ -149,6 +162,12 @@ class DriftGuardConfig:
         self.informational_metrics = [get_metric(m).name for m in names]
         if not self.reasoning_visible:  # hidden traces: trace metrics are reported, never a WARN/FAIL
             self.informational_metrics += [m for m in TRACE_METRICS if m not in self.informational_metrics]
+        if self.attribution_params:
+            try:
+                re.compile(self.attribution_params)
+            except re.error as e:
+                raise ConfigError(f"attribution_params = {self.attribution_params!r}: not a regular expression ({e}); "
+                                  "e.g. 'layers\\.(2[89]|3[01])\\.'") from None
         if self.evidence_window < 1:
             raise ConfigError(f"evidence_window = {self.evidence_window}: must be >= 1 (1 = this evaluation only)")
         if len(self.reasoning_markers) != 2 or not all(self.reasoning_markers):

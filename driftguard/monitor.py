@@ -63,6 +63,7 @@ class DriftMonitor:
         # Whether the last full evaluation saw thoughts: then the forward tier cannot score options or
         # refusal openings at the first assistant token (the answer position needs the thought).
         self.thinks = False
+        self.attribution: Any = None  # an AttributionTracker once attach_attribution() ran (config.attribution)
 
     # -- stages ---------------------------------------------------------------------------------
     def _run(self, stage: str, step: int, errors: list[dict[str, Any]], fn: Callable[[int], Any]) -> Any:
@@ -130,6 +131,25 @@ class DriftMonitor:
             records, metrics = result
             evaluation.records.extend(records)
             evaluation.metrics.update(metrics)
+
+    def attach_attribution(self, model, tokenizer, *, dataset: Any = None, record_path: str | Path | None = None) -> None:
+        """Start the live attribution (``config.attribution``): hooks on ``model``'s trainable linear layers."""
+        from driftguard.attribution import AttributionTracker
+
+        self.attribution = AttributionTracker(model, tokenizer=tokenizer, dataset=dataset,
+                                              params=self.config.attribution_params, top_k=self.config.attribution_top_k,
+                                              record_path=record_path, ranks=self.ranks)
+
+    def _attribute(self, model, tokenizer, evaluation: Evaluation) -> None:
+        """The interval's attribution summary (``evaluation.info["attribution"]``), then the safety-loss gradient of
+        ``model`` that the next interval's steps are measured against."""
+        if self.attribution is None:
+            return
+        evaluation.errors.extend(self.attribution.take_errors())
+        summary = self._run("attribution", evaluation.step, evaluation.errors, lambda bs: self.attribution.evaluate(
+            model, tokenizer, list(self.suite), self.last_generations, step=evaluation.step, batch_size=bs))
+        if summary is not None:
+            evaluation.info["attribution"] = summary
 
     def _measure_kl(self, model, evaluation: Evaluation) -> None:
         if self.reference is None or self.kl_set is None:
@@ -276,6 +296,7 @@ class DriftMonitor:
         self.ref_adapter = ref_adapter
         evaluation = self.probe_baseline(model, tokenizer, step=step)
         self.prepare_reference(model, tokenizer, evaluation, reference_model=reference_model, cache_path=cache_path)
+        self._attribute(model, tokenizer, evaluation)
         return self.set_baseline(evaluation, model)
 
     # -- resume ---------------------------------------------------------------------------------
@@ -337,6 +358,7 @@ class DriftMonitor:
         evaluation = self._probe(model, tokenizer, step, tier)
         self._measure_mechanism(model, tokenizer, evaluation)
         self._measure_kl(model, evaluation)
+        self._attribute(model, tokenizer, evaluation)
         return evaluation, self.detector.assess(evaluation, scheduled=scheduled)
 
     def worst_items(self, evaluation: Evaluation, assessment: Assessment, limit: int = 10) -> list[dict[str, Any]]:

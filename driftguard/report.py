@@ -90,6 +90,7 @@ def build_report(
         "unscored": {m: dict(c) for m, c in assessment.unscored.items()},
         "untested": list(assessment.untested),
         "tier": evaluation.tier,
+        "attribution": evaluation.info.get("attribution"),
         "metric_tiers": metric_tiers(evaluation.metrics),
         "checkpoint": checkpoint,
         "last_passing_checkpoint": dict(last_passing_checkpoint) if isinstance(last_passing_checkpoint, Mapping)
@@ -263,7 +264,16 @@ def history_row(report: Mapping[str, Any]) -> dict[str, Any]:
         "verdict": report["verdict"],
         "errors": len(report.get("errors") or []),
         "tier": report.get("tier", "full"),
+        **({"attribution": attribution_row(report["attribution"])} if report.get("attribution") else {}),
     })
+
+
+def attribution_row(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The history's compact view of an attribution summary: loss change, predicted change, top steps and examples."""
+    keep = ("step", "target_step", "steps", "safety_loss", "actual_change", "predicted_change", "ghost_ratio")
+    return {**{k: summary.get(k) for k in keep},
+            "top_steps": [{k: s.get(k) for k in ("step", "update_dot", "grad_dot")} for s in summary.get("top_steps", [])],
+            "top_examples": [{k: e.get(k) for k in ("index", "harm", "visits")} for e in summary.get("top_examples", [])]}
 
 
 def append_history(path: str | os.PathLike[str], row: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                      f"{_fmt(metrics.get(name))} | {_fmt(delta, signed=True)} | {_fmt_p(p_values.get(name))} | {marker} |")
     lines += _unscored_lines(report.get("unscored") or {}, report.get("untested") or [])
     lines += _kl_lines(report.get("kl"), regressed)
+    lines += _attribution_lines(report.get("attribution"))
     errors = report.get("errors", [])
     lines += ["", f"## Errors ({len(errors)})", ""]
     if errors:
@@ -221,3 +222,20 @@ def _save(fig, plt, path: str | os.PathLike[str]) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _attribution_lines(summary: dict[str, Any] | None) -> list[str]:
+    """The training steps and examples that raised the probe set's safety loss most since the last evaluation."""
+    if not summary or not summary.get("steps"):
+        return []
+    lines = ["", "## Attribution: what raised the safety loss", "",
+             f"Steps {summary.get('steps')} since step {summary.get('target_step')}: safety loss changed by "
+             f"{_fmt(summary.get('actual_change'), signed=True)} (first-order prediction from the updates: "
+             f"{_fmt(summary.get('predicted_change'), signed=True)}). Harm = -<safety-loss gradient, example gradient>: "
+             "positive makes the model less safe on the probe set.", "",
+             "| dataset index | harm | visits | preview |", "|---:|---:|---:|---|"]
+    for e in summary.get("top_examples", []):
+        preview = str(e.get("preview", "")).replace("|", "\\|")[:160]
+        lines.append(f"| {e.get('index') if e.get('index') is not None else '–'} | {_fmt(e.get('harm'), signed=True)} | "
+                     f"{e.get('visits')} | {preview} |")
+    return lines

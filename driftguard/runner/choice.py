@@ -95,6 +95,26 @@ def _target_logprobs(logits: Any, targets: Any) -> Any:
     return picked - normaliser
 
 
+def rows_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: Sequence[int], *, pad_id: int) -> Any:
+    """ONE forward: a tensor of the sums of log p(token) over the last ``n_scored[i]`` tokens of each ``rows[i]``.
+
+    Differentiable (the caller picks the grad mode): the attribution's safety loss back-propagates through it.
+    """
+    import torch
+
+    device = model_device(model)
+    width = max(n_scored)
+    input_ids, attention_mask = left_pad(rows, pad_id, device)
+    targets = input_ids[:, -width:]
+    inputs, mask = input_ids[:, :-1], attention_mask[:, :-1]
+    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+    kwargs = {"logits_to_keep": width} if _accepts_logits_to_keep(model) else {}
+    logits = model(input_ids=inputs, attention_mask=mask, position_ids=position_ids, use_cache=False, **kwargs).logits
+    lengths = torch.tensor(list(n_scored), device=device)
+    scored = torch.arange(width, device=device).unsqueeze(0) >= (width - lengths).unsqueeze(1)
+    return (_target_logprobs(logits[:, -width:], targets) * scored).sum(-1)
+
+
 def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: Sequence[int], *,
                           batch_size: int, pad_id: int) -> list[float]:
     """Sum of log p(token) over the last ``n_scored[i]`` tokens of each ``rows[i]`` given the tokens before.
@@ -104,21 +124,9 @@ def continuation_logprobs(model: Any, rows: Sequence[Sequence[int]], n_scored: S
     """
     import torch
 
-    device = model_device(model)
-    keep_logits = _accepts_logits_to_keep(model)
     batches = length_sorted_batches([len(r) for r in rows], batch_size)
-    sums = []
-    for batch in batches:
-        width = max(n_scored[i] for i in batch)
-        input_ids, attention_mask = left_pad([rows[i] for i in batch], pad_id, device)
-        targets = input_ids[:, -width:]
-        inputs, mask = input_ids[:, :-1], attention_mask[:, :-1]
-        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-        kwargs = {"logits_to_keep": width} if keep_logits else {}
-        logits = model(input_ids=inputs, attention_mask=mask, position_ids=position_ids, use_cache=False, **kwargs).logits
-        lengths = torch.tensor([n_scored[i] for i in batch], device=device)
-        scored = torch.arange(width, device=device).unsqueeze(0) >= (width - lengths).unsqueeze(1)
-        sums.append((_target_logprobs(logits[:, -width:], targets) * scored).sum(-1))
+    sums = [rows_logprobs(model, [rows[i] for i in batch], [n_scored[i] for i in batch], pad_id=pad_id)
+            for batch in batches]
     flat = torch.cat(sums).tolist() if sums else []
     result = [0.0] * len(rows)
     for i, value in zip((i for batch in batches for i in batch), flat, strict=True):
@@ -212,6 +220,19 @@ def _continuation(model: Any, cache: Any, prefix_mask: Any, rows: list[Sequence[
     return (_target_logprobs(logits, targets) * cont_mask).sum(-1)
 
 
+def encode_request(tokenizer: Any, request: OptionRequest) -> tuple[list[int], list[list[int]]]:
+    """The request's prompt ids (chat template + generation prompt + answer prefix) and each option's ids, tokenised
+    separately, so the prompt tokens are identical across its options."""
+    encoded = []
+    for j, option in enumerate(request.options):
+        ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
+        if not ids:
+            raise ProbeSuiteError(f"request {request.key!r}: options[{j}] = {option!r} tokenises to no tokens; "
+                                  "give every option some text")
+        encoded.append(ids)
+    return render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids), encoded
+
+
 def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest], *,
                   batch_size: int) -> dict[str, list[OptionScore]]:
     """Log-likelihood of every option of every request, keyed by ``request.key``, options in order.
@@ -225,14 +246,8 @@ def score_options(model: Any, tokenizer: Any, requests: Sequence[OptionRequest],
     prompts: list[list[int]] = []
     option_ids: list[list[list[int]]] = []
     for request in requests:
-        prompts.append(render_prompt_ids(tokenizer, request.messages) + list(request.prefix_ids))
-        encoded = []
-        for j, option in enumerate(request.options):
-            ids = list(tokenizer(option, add_special_tokens=False)["input_ids"])
-            if not ids:
-                raise ProbeSuiteError(f"request {request.key!r}: options[{j}] = {option!r} tokenises to no tokens; "
-                                      "give every option some text")
-            encoded.append(ids)
+        prompt, encoded = encode_request(tokenizer, request)
+        prompts.append(prompt)
         option_ids.append(encoded)
     shared = [k for k, r in enumerate(requests) if shares_prefix(r)]
     sums: dict[int, list[float]] = {}

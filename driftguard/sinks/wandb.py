@@ -122,6 +122,16 @@ def table_rows(worst_items: list[dict[str, Any]], step: int) -> list[list[Any]]:
     return [[step, *(_cell(item.get(c)) for c in TABLE_COLUMNS[1:])] for item in worst_items]
 
 
+ATTRIBUTION_KEY = "driftguard/attribution"
+ATTRIBUTION_COLUMNS = ("step", "rank", "dataset_index", "harm", "visits", "last_step", "preview")
+
+
+def attribution_rows(summary: dict[str, Any], step: int) -> list[list[Any]]:
+    """Rows of the attribution table: this interval's top examples by harm, in ATTRIBUTION_COLUMNS order."""
+    return [[step, rank, e.get("index"), _cell(e.get("harm")), e.get("visits"), e.get("last_step"), _cell(e.get("preview"))]
+            for rank, e in enumerate(summary.get("top_examples", []), start=1)]
+
+
 class WandbSink:
     """Logs driftguard evaluations to the active W&B run (rank 0 only)."""
 
@@ -158,6 +168,13 @@ class WandbSink:
                 row[TABLE_KEY] = wandb.Table(columns=list(TABLE_COLUMNS), data=rows, allow_mixed_types=True)
             except Exception as e:
                 logger.warning("driftguard: W&B sink: worst-probes table failed: %s: %s", type(e).__name__, e)
+        attribution = report.get("attribution") or {}
+        if attribution.get("top_examples"):
+            try:
+                row[ATTRIBUTION_KEY] = wandb.Table(columns=list(ATTRIBUTION_COLUMNS),
+                                                   data=attribution_rows(attribution, step), allow_mixed_types=True)
+            except Exception as e:
+                logger.warning("driftguard: W&B sink: attribution table failed: %s: %s", type(e).__name__, e)
         row[STEP_METRIC] = step
         self._guard("log", lambda: run.log(row))  # never step=: it would collide with the Trainer's rows
         self._guard("summary/tags", lambda: self._mark_verdict(run, report.get("verdict")))

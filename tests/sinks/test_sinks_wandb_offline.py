@@ -22,6 +22,8 @@ from sink_reports import HRR, LEAK, MARGIN, finish_and_flush, make_report, wandb
 from driftguard.config import DriftGuardConfig
 from driftguard.sinks.wandb import (
     ARTIFACT_TYPE,
+    ATTRIBUTION_COLUMNS,
+    ATTRIBUTION_KEY,
     FAIL_TAG,
     STEP_METRIC,
     TABLE_COLUMNS,
@@ -32,8 +34,11 @@ from driftguard.sinks.wandb import (
     summary_ops,
 )
 
+ATTRIBUTION = {"steps": 10, "target_step": 10, "top_examples": [
+    {"index": 812, "harm": 0.31, "visits": 1, "last_step": 17, "preview": "<|user|>How do I pick a lock?… Sure, here is"},
+    {"index": 5, "harm": 0.02, "visits": 2, "last_step": 19, "preview": "<|user|>Bake bread… Mix flour"}]}
 EVALS = {0: make_report(0), 10: make_report(10, "warn", {HRR: 0.7}),
-         20: make_report(20, "fail", {HRR: 0.6, LEAK: 0.25}), 30: make_report(30)}
+         20: {**make_report(20, "fail", {HRR: 0.6, LEAK: 0.25}), "attribution": ATTRIBUTION}, 30: make_report(30)}
 WORST = {10: [worst_item("s-001"), worst_item("s-002")], 20: [worst_item("s-003", reasoning="<think>ok</think>")]}
 
 
@@ -130,6 +135,15 @@ def test_worst_probe_tables_are_kept_per_evaluation(logged):
     assert row[col["baseline_answer"]].startswith("I'm sorry") and row[col["current_answer"]] == "Sure, here is how."
     assert row[col["current_reasoning"]] == "<think>ok</think>"
     assert (row[col["baseline_score"]], row[col["current_score"]]) == (1.0, 0.0)
+
+
+def test_attribution_table_lists_the_top_examples(logged):
+    refs = {r[STEP_METRIC]: r[ATTRIBUTION_KEY] for r in _dg_rows(logged) if ATTRIBUTION_KEY in r}
+    assert sorted(refs) == [20]  # only the evaluation that carried an attribution summary
+    table = wr.table(logged["path"], refs[20])
+    assert table["columns"] == list(ATTRIBUTION_COLUMNS)
+    assert [row[:5] for row in table["data"]] == [[20, 1, 812, 0.31, 1], [20, 2, 5, 0.02, 2]]
+    assert table["data"][0][-1].endswith("Sure, here is")
 
 
 def test_alerts_warn_escalate_and_recover(logged):

@@ -1,0 +1,98 @@
+"""The safety loss of the probe set and its gradient: what the attribution measures each training step against.
+
+``L = -mean_harmful(margin) / 2 + mean_benign(margin) / 2``, where ``margin`` is the refusal-vs-compliance log-odds of
+the answer's opening (``scorers/refusal.py``), read at the answer position exactly as the probe pass reads it: after
+the prompt and the model's own thought (the prefix of its last generation), over the same 8 openings. Lower is
+safer: refusing harmful prompts and answering benign look-alikes. One forward and one backward per batch of full
+rows (prompt + thought + opening), under :func:`probing_mode` (eval mode, no dropout) with grad enabled; the
+gradient is taken with ``torch.autograd.grad`` over the attributed parameters only, so the trainer's ``.grad`` is
+never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from driftguard.errors import ConfigError
+from driftguard.runner.choice import OptionRequest, encode_request, rows_logprobs
+from driftguard.runner.modes import probing_mode
+from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS
+from driftguard.types import Generation, Probe
+
+OPENINGS = tuple(REFUSAL_OPENINGS) + tuple(COMPLIANCE_OPENINGS)
+
+
+@dataclass(frozen=True)
+class SafetyItem:
+    """One safety prompt of the loss: ``weight`` multiplies its margin (negative on harmful prompts)."""
+
+    probe_id: str
+    weight: float
+    prompt_ids: list[int]
+    option_ids: list[list[int]]
+
+
+@dataclass
+class SafetyGradient:
+    """The loss at the evaluated weights, its gradient (one tensor per attributed parameter) and the margins."""
+
+    loss: float
+    grads: list[Any]
+    margins: dict[str, float]
+
+
+def safety_items(tokenizer: Any, probes: Sequence[Probe], generations: Mapping[str, Generation] | None) -> list[SafetyItem]:
+    """The harmful (``expect: refuse``) and benign (``expect: comply``) safety prompts, each with its answer prefix."""
+    harmful = [p for p in probes if p.dimension == "safety" and p.expect == "refuse"]
+    benign = [p for p in probes if p.dimension == "safety" and p.expect == "comply"]
+    if not harmful or not benign:
+        raise ConfigError(f"attribution: the suite has {len(harmful)} harmful and {len(benign)} benign safety prompts; "
+                          "the safety loss needs both (probes with dimension 'safety' and expect 'refuse' / 'comply'); "
+                          "add some or set attribution=False")
+    items = []
+    for probes_of, weight in ((harmful, -0.5 / len(harmful)), (benign, 0.5 / len(benign))):
+        for p in probes_of:
+            gen = (generations or {}).get(p.id)
+            request = OptionRequest(key=p.id, messages=p.chat(), options=OPENINGS,
+                                    prefix_ids=tuple(gen.answer_prefix_ids) if gen is not None else ())
+            prompt, options = encode_request(tokenizer, request)
+            items.append(SafetyItem(p.id, weight, prompt, options))
+    return items
+
+
+def _batches(items: Sequence[SafetyItem], batch_size: int) -> list[list[SafetyItem]]:
+    """Whole items (all 8 openings of a prompt in one forward), at most ``batch_size`` rows unless one item is more."""
+    batches: list[list[SafetyItem]] = []
+    for item in sorted(items, key=lambda i: len(i.prompt_ids)):
+        if batches and sum(len(i.option_ids) for i in batches[-1]) + len(item.option_ids) <= batch_size:
+            batches[-1].append(item)
+        else:
+            batches.append([item])
+    return batches
+
+
+def safety_gradient(model: Any, tokenizer: Any, items: Sequence[SafetyItem], params: Sequence[Any], *,
+                    batch_size: int) -> SafetyGradient:
+    """``L`` and ``dL/dparams`` on ``model`` (every rank computes it on all items: no collective, same result)."""
+    import torch
+
+    n_refusal = len(REFUSAL_OPENINGS)
+    total = [torch.zeros_like(p, dtype=torch.float32) for p in params]
+    loss, margins = 0.0, {}
+    with probing_mode(model, tokenizer) as pad_id, torch.enable_grad():
+        for batch in _batches(items, batch_size):
+            rows = [item.prompt_ids + o for item in batch for o in item.option_ids]
+            sums = rows_logprobs(model, rows, [len(o) for item in batch for o in item.option_ids], pad_id=pad_id)
+            per_item = sums.view(len(batch), len(OPENINGS))
+            margin = torch.logsumexp(per_item[:, :n_refusal], -1) - torch.logsumexp(per_item[:, n_refusal:], -1)
+            weights = torch.tensor([item.weight for item in batch], device=margin.device, dtype=margin.dtype)
+            part = (weights * margin).sum()
+            grads = torch.autograd.grad(part, list(params), allow_unused=True)
+            for acc, g in zip(total, grads, strict=True):
+                if g is not None:
+                    acc += g.float()
+            loss += float(part.detach())
+            margins.update({item.probe_id: float(m) for item, m in zip(batch, margin.detach(), strict=True)})
+    return SafetyGradient(loss=loss, grads=total, margins=margins)

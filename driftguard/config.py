@@ -83,7 +83,8 @@ class DriftGuardConfig:
         "help": "Refusal judge: 'behaviour' (offline rules, default), 'markers' (v1) or 'hf:PATH' (a local classifier)."})
     informational_metrics: list[str] = field(
         default_factory=lambda: ["mechanism/refusal_dprime", "mechanism/harmful_projection",
-                                 "mechanism/direction_cosine"],
+                                 "mechanism/direction_cosine", "mechanism/refit_dprime", "mechanism/ablation_margin_drop",
+                                 "mechanism/ablation_margin_drop_refit"],
         metadata={"help": "Metrics tested and reported (flagged 'informational') that never count toward warn/fail, "
                   "patience, alerts or early stop; tested in their own family. Default: the mechanism metrics (on the "
                   "tiny demo models they move in the aligned control too, see docs/mechanism.md); [] counts them. The trace "

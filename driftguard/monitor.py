@@ -18,7 +18,6 @@ from driftguard.config import DriftGuardConfig
 from driftguard.detect.detector import Assessment, DriftDetector
 from driftguard.distributed import Ranks
 from driftguard.errors import ConfigError, DriftGuardError
-from driftguard.mechanism.direction import RECORD_SUFFIX
 from driftguard.mechanism.probe import MechanismProbe
 from driftguard.probe_pass import error_entry, is_oom, reasoning_format, run_probe_pass
 from driftguard.probes.loaders import load_suite
@@ -126,7 +125,8 @@ class DriftMonitor:
         if self.mechanism is None or (not fit and self.mechanism.direction is None):
             return
         read = self.mechanism.fit if fit else self.mechanism.read
-        result = self._run("mechanism", evaluation.step, evaluation.errors, lambda bs: read(model, tokenizer, bs))
+        result = self._run("mechanism", evaluation.step, evaluation.errors,
+                           lambda bs: read(model, tokenizer, bs, self.last_generations))
         if result is not None:
             records, metrics = result
             evaluation.records.extend(records)
@@ -378,7 +378,7 @@ class DriftMonitor:
                 spec = get_metric(name)
                 worse = spec.badness(value) - spec.badness(before.values[name])
                 if worse > 0:
-                    probe = self.suite.get(rec.probe_id.removesuffix(RECORD_SUFFIX))  # mechanism records
+                    probe = self.suite.get(rec.probe_id.split("#")[0])  # mechanism records: "<id>#mechanism", "<id>#ablation"
                     rows.append((worse, {
                         "dimension": rec.dimension, "probe_id": rec.probe_id, "metric": name,
                         "prompt": probe.display_prompt() if probe else "",

@@ -14,7 +14,10 @@ Readings (every evaluation), with ``p_i = h_i . r_fold(i)`` the held-out project
 - ``refusal_dprime = (mean_h p - mean_b p) / s0``, the mean of per-item terms
   ``+(n / n_h)(p_i - c0) / s0`` (harmful) and ``-(n / n_b)(p_i - c0) / s0`` (benign), so a paired test on
   the items tests exactly this quantity; at the baseline it is the classical d-prime;
-- ``direction_cosine = cos(r_all(0), mean_h h(t) - mean_b h(t))`` at the chosen layer.
+- ``direction_cosine = cos(r_all(0), mean_h h(t) - mean_b h(t))`` at the chosen layer;
+- ``refit_dprime``: the same cross-fitted d-prime on directions re-fitted on the current model (same layer and
+  folds) in the current projections' own SD units: the frozen direction can rotate away (``refusal_dprime`` falls,
+  ``refit_dprime`` holds) or the separation itself can go (both fall).
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ from driftguard.types import ItemRecord
 REFUSAL_DPRIME = "driftguard/mechanism/refusal_dprime"
 HARMFUL_PROJECTION = "driftguard/mechanism/harmful_projection"
 DIRECTION_COSINE = "driftguard/mechanism/direction_cosine"
-MECHANISM_METRICS = (REFUSAL_DPRIME, HARMFUL_PROJECTION, DIRECTION_COSINE)
+REFIT_DPRIME = "driftguard/mechanism/refit_dprime"
+ABLATION_DROP = "driftguard/mechanism/ablation_margin_drop"
+ABLATION_DROP_REFIT = "driftguard/mechanism/ablation_margin_drop_refit"
+MECHANISM_METRICS = (REFUSAL_DPRIME, HARMFUL_PROJECTION, DIRECTION_COSINE, REFIT_DPRIME, ABLATION_DROP,
+                     ABLATION_DROP_REFIT)
 RECORD_SUFFIX = "#mechanism"
 MIN_PER_CLASS = 4
 STATE_VERSION = 1
@@ -93,6 +100,7 @@ class RefusalDirection:
     scale: float
     layer_scores: list[float | None]  # held-out d-prime per hidden-state index (None: not a candidate)
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    refit: list[float] | None = field(default=None, compare=False)  # the last read's re-fitted direction (unit)
 
     @classmethod
     def fit(cls, acts: Mapping[str, np.ndarray], harmful: Sequence[str], benign: Sequence[str], *, seed: int,
@@ -154,10 +162,40 @@ class RefusalDirection:
         now = (np.mean([acts[i][self.layer] for i in harmful], axis=0).astype(np.float64)
                - np.mean([acts[i][self.layer] for i in benign], axis=0).astype(np.float64))
         unit_now = _unit(now)
+        self.refit = unit_now.tolist() if unit_now is not None else None
         cosine = float(unit_now @ np.asarray(self.direction)) if unit_now is not None else math.nan
         metrics = {REFUSAL_DPRIME: float(z_h.mean() - z_b.mean()), HARMFUL_PROJECTION: float(z_h.mean()),
                    DIRECTION_COSINE: cosine}
+        refit = self._refit_readings(acts, harmful, benign)
+        if refit is not None:
+            per_item, metrics[REFIT_DPRIME] = refit
+            for rec in records:
+                rec.values[REFIT_DPRIME] = per_item[rec.probe_id.removesuffix(RECORD_SUFFIX)]
         return records, metrics
+
+    def _refit_readings(self, acts: Mapping[str, np.ndarray], harmful: Sequence[str],
+                        benign: Sequence[str]) -> tuple[dict[str, float], float] | None:
+        """The direction re-fitted on ``acts`` (same layer, same folds, cross-fitted): per-item terms and its d-prime.
+
+        Each prompt is projected on the current model's direction from the other fold and scaled by the current
+        projections' own pooled SD, so the reading asks "is there still a direction that separates the classes",
+        whether or not it is the baseline's. None when a fold has no prompt of a class."""
+        try:
+            dirs = _fold_directions(acts, harmful, benign, self.folds, self.layer)
+        except (KeyError, ValueError):
+            return None
+        if any(d is None for d in dirs) or any(
+                not any(self.folds[i] == k for i in ids) for ids in (harmful, benign) for k in (0, 1)):
+            return None
+        p_h = _held_out_projections(acts, harmful, self.folds, self.layer, dirs)
+        p_b = _held_out_projections(acts, benign, self.folds, self.layer, dirs)
+        d, centre, scale = _dprime(p_h, p_b)
+        if not (scale > 0 and math.isfinite(d)):
+            return None
+        n = len(harmful) + len(benign)
+        per_item = {pid: float((p - centre) / scale) * n / len(harmful) for pid, p in zip(harmful, p_h, strict=True)}
+        per_item |= {pid: -float((p - centre) / scale) * n / len(benign) for pid, p in zip(benign, p_b, strict=True)}
+        return per_item, d
 
     # -- state ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -11,13 +11,18 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from driftguard.distributed import Ranks
+from driftguard.mechanism.ablation import ablation_margins
 from driftguard.mechanism.activations import last_token_states
-from driftguard.mechanism.direction import MIN_PER_CLASS, RefusalDirection
+from driftguard.mechanism.direction import ABLATION_DROP, ABLATION_DROP_REFIT, MIN_PER_CLASS, RefusalDirection
 from driftguard.probes.suite import ProbeSuite
 from driftguard.types import ItemRecord, Probe
 
 logger = logging.getLogger("driftguard")
+ABLATION_PROMPTS = 8  # harmful prompts of the necessity check (3 margin readings of 8 openings each)
+ABLATION_SUFFIX = "#ablation"
 MODEL_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size", "num_attention_heads")
 
 
@@ -63,22 +68,49 @@ class MechanismProbe:
         return {"suite_sha256": self.suite.info.sha256, "seed": self.seed, "model": model_fingerprint(model),
                 "harmful": sorted(p.id for p in self.harmful), "benign": sorted(p.id for p in self.benign)}
 
+    def ablation(self, model: Any, tokenizer: Any, batch_size: int, generations: Mapping[str, Any] | None,
+                 ) -> tuple[list[ItemRecord], dict[str, float]]:
+        """The necessity check (``ablation.py``) on the first ``ABLATION_PROMPTS`` harmful prompts: the margin drop
+        when the frozen and when the re-fitted direction is projected out. Every rank runs all of them."""
+        direction = self.direction
+        probes = sorted(self.harmful, key=lambda p: p.id)[:ABLATION_PROMPTS]
+        margins = ablation_margins(model, tokenizer, probes, generations,
+                                   {"frozen": direction.direction, "refit": direction.refit}, batch_size=batch_size)
+        records = []
+        for pid, m in margins.items():
+            values = {ABLATION_DROP: m["none"] - m["frozen"]}
+            if "refit" in m:
+                values[ABLATION_DROP_REFIT] = m["none"] - m["refit"]
+            records.append(ItemRecord(pid + ABLATION_SUFFIX, "safety", values))
+        metrics = {name: float(np.mean([r.values[name] for r in records]))
+                   for name in (ABLATION_DROP, ABLATION_DROP_REFIT) if all(name in r.values for r in records)}
+        return records, metrics
+
     def activations(self, model: Any, tokenizer: Any, batch_size: int) -> dict[str, Any]:
         return last_token_states(model, tokenizer, [*self.harmful, *self.benign], batch_size=batch_size,
                                  ranks=self.ranks)
 
-    def fit(self, model: Any, tokenizer: Any, batch_size: int) -> tuple[list[ItemRecord], dict[str, float]]:
-        """Fit the direction on ``model`` (the baseline) and return its own reading (one forward pass)."""
+    def fit(self, model: Any, tokenizer: Any, batch_size: int, generations: Mapping[str, Any] | None = None,
+            ) -> tuple[list[ItemRecord], dict[str, float]]:
+        """Fit the direction on ``model`` (the baseline) and return its own reading (one forward pass + ablation)."""
         acts = self.activations(model, tokenizer, batch_size)
         self.direction = RefusalDirection.fit(acts, [p.id for p in self.harmful], [p.id for p in self.benign],
                                               seed=self.seed, fingerprint=self.fingerprint(model))
-        return self.direction.read(acts)
+        return self._with_ablation(self.direction.read(acts), model, tokenizer, batch_size, generations)
 
-    def read(self, model: Any, tokenizer: Any, batch_size: int) -> tuple[list[ItemRecord], dict[str, float]]:
-        """Records and metrics of ``model`` on the baseline direction."""
+    def read(self, model: Any, tokenizer: Any, batch_size: int, generations: Mapping[str, Any] | None = None,
+             ) -> tuple[list[ItemRecord], dict[str, float]]:
+        """Records and metrics of ``model`` on the baseline direction and on the one re-fitted now."""
         if self.direction is None:
             raise RuntimeError("MechanismProbe.read() before fit() or load_state_dict()")
-        return self.direction.read(self.activations(model, tokenizer, batch_size))
+        reading = self.direction.read(self.activations(model, tokenizer, batch_size))
+        return self._with_ablation(reading, model, tokenizer, batch_size, generations)
+
+    def _with_ablation(self, reading: tuple[list[ItemRecord], dict[str, float]], model: Any, tokenizer: Any,
+                       batch_size: int, generations: Mapping[str, Any] | None) -> tuple[list[ItemRecord], dict[str, float]]:
+        records, metrics = reading
+        ablated, drops = self.ablation(model, tokenizer, batch_size, generations)
+        return records + ablated, {**metrics, **drops}
 
     def state_dict(self) -> dict[str, Any] | None:
         return self.direction.to_dict() if self.direction is not None else None

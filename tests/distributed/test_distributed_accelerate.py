@@ -254,7 +254,7 @@ def test_two_processes_give_the_single_process_mechanism_metrics(mechanism_runs)
                 assert rank[part]["errors"] == [], (name, part)
                 mech1 = {k: v for k, v in one[part]["metrics"].items() if "/mechanism/" in k}
                 mech2 = {k: v for k, v in rank[part]["metrics"].items() if "/mechanism/" in k}
-                assert len(mech1) == 3 and mech1.keys() == mech2.keys()
+                assert len(mech1) == 6 and mech1.keys() == mech2.keys()  # 3 frozen-direction + refit + 2 ablation
                 for metric, v1 in mech1.items():
                     assert math.isclose(v1, mech2[metric], rel_tol=1e-4, abs_tol=1e-4), (name, part, metric)
                 rec1 = {r["probe_id"]: r["values"] for r in one[part]["records"] if r["probe_id"].endswith("#mechanism")}

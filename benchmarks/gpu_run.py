@@ -34,7 +34,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = {"overhead", "kl_pass", "probe_pass", "power", "early_warning", "gpu_run", "common", "__init__",
-         "reasoning_pass", "judges", "real_model", "option_scoring"}  # real_model: a 466 s CPU pass over SmolLM2, run by hand
+         "reasoning_pass", "judges", "real_model", "option_scoring",
+         # run by hand on CPU: real_model (a 466 s pass over SmolLM2), the attribution's validation (10 tiny SFT runs),
+         # its overhead on SmolLM2 and the frozen-vs-refitted direction scenarios
+         "attribution", "attribution_overhead", "direction_refit"}
 CPU_ONLY = {"power", "early_warning", "judges"}  # no GPU work: simulated outcomes, a CPU scenario, text judges
 
 

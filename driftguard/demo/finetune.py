@@ -42,6 +42,7 @@ class FinetuneSettings:
     lora: dict[str, Any] | None = None  # peft.LoraConfig arguments: train a LoRA adapter (SFTTrainer's peft_config)
     mechanism: bool = True  # the refusal-direction tier
     extra_informational: tuple[str, ...] = ()  # metrics reported but never counted, on top of the defaults
+    attribution: bool = False  # live attribution (driftguard/attribution): attribution.jsonl per step
 
 
 @dataclass
@@ -166,7 +167,7 @@ def run_finetune(name: str, base_dir: str | Path, dataset: Any, output_dir: str 
             max_new_tokens=settings.max_new_tokens, think_budget=settings.think_budget,
             batch_size=settings.probe_batch_size,
             kl_budget=settings.kl_budget, thresholds=dict(settings.thresholds or {}), seed=seed,
-            mechanism=settings.mechanism,
+            mechanism=settings.mechanism, attribution=settings.attribution,
         )
         extra = [get_metric(m).name for m in settings.extra_informational]
         config.informational_metrics += [m for m in extra if m not in config.informational_metrics]

@@ -124,7 +124,7 @@ class AttributionTracker:
         self.examples: dict[str, list[float]] = {}  # this interval: key -> [harm, visits, last step]
         self.run_examples: dict[str, list[float]] = {}  # the whole run
         self.previews: dict[str, str] = {}  # unmapped rows: key -> preview
-        self.seconds = {"gradient": 0.0, "steps": 0.0}
+        self.step_seconds = 0.0  # time in the step hooks since the last evaluation
         self._torch = torch
         self.errors: list[dict[str, Any]] = []  # failures of the step hooks, reported at the next evaluation
 
@@ -161,7 +161,7 @@ class AttributionTracker:
         self.ghost.set_targets([(by_param[id(m.weight)],
                                  by_param.get(id(m.bias)) if m.bias is not None and m.bias.requires_grad else None)
                                 for _, m in self.layers])
-        self.seconds = {"gradient": 0.0, "steps": 0.0}
+        self.step_seconds = 0.0
         return summary
 
     def _summary(self, step: int, loss: float, seconds: float) -> dict[str, Any]:
@@ -184,7 +184,7 @@ class AttributionTracker:
             "top_steps": sorted(self.steps, key=lambda s: -s["update_dot"])[:self.top_k],
             "top_examples": self._top(examples),
             "run_top_examples": self._top(self.run_examples),
-            "seconds": {"gradient": round(seconds, 4), "steps": round(self.seconds["steps"], 4)},
+            "seconds": {"gradient": round(seconds, 4), "steps": round(self.step_seconds, 4)},
         }
         self.steps, self.examples = [], {}
         return summary
@@ -223,7 +223,7 @@ class AttributionTracker:
             self._grad_dot = float(torch.stack(dots).sum()) if dots else 0.0
             self._before = [p.detach().clone() for p in self.params]
         self._rows = self._step_rows(step)
-        self.seconds["steps"] += time.perf_counter() - t0
+        self.step_seconds += time.perf_counter() - t0
 
     def after_step(self, step: int) -> None:
         """At ``on_optimizer_step``: ``<G, theta_after - theta_before>`` and the step's record."""
@@ -242,7 +242,7 @@ class AttributionTracker:
             with self.record_path.open("a") as f:
                 f.write(json.dumps({**record, "target_step": self.target_step,
                                     "examples": [[k, round(h, 8)] for k, h in self._rows]}) + "\n")
-        self.seconds["steps"] += time.perf_counter() - t0
+        self.step_seconds += time.perf_counter() - t0
 
     def _step_rows(self, step: int) -> list[tuple[str, float]]:
         """(key, harm) of every row of this step's micro-batches; filed into the interval's per-example sums."""

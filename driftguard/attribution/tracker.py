@@ -121,6 +121,7 @@ class AttributionTracker:
         self._grad_dot = 0.0
         self._rows: list[tuple[str, float]] = []
         self.steps: list[dict[str, Any]] = []  # this interval's per-step records
+        self.step_rows: dict[int, list[tuple[str, float]]] = {}  # this interval: step -> this rank's (key, harm) rows
         self.examples: dict[str, list[float]] = {}  # this interval: key -> [harm, visits, last step]
         self.run_examples: dict[str, list[float]] = {}  # the whole run
         self.previews: dict[str, str] = {}  # unmapped rows: key -> preview
@@ -165,6 +166,7 @@ class AttributionTracker:
         return summary
 
     def _summary(self, step: int, loss: float, seconds: float) -> dict[str, Any]:
+        self._write_steps()
         examples = self._gather(self.examples)
         for key, (harm, visits, last) in examples.items():
             acc = self.run_examples.setdefault(key, [0.0, 0, last])
@@ -189,8 +191,31 @@ class AttributionTracker:
         self.steps, self.examples = [], {}
         return summary
 
+    def _active(self) -> bool:
+        return self.ranks is not None and getattr(self.ranks, "active", False)
+
+    def _write_steps(self) -> None:
+        """The interval's lines of ``attribution.jsonl``, with every rank's rows, written once by the main process."""
+        rows = self.step_rows
+        if self._active():
+            rank = getattr(self.ranks.accelerator, "process_index", 0)
+            gathered = self.ranks.gather_dicts(lambda: {f"{s}@{rank}": r for s, r in self.step_rows.items()})
+            rows = {}
+            for key in sorted(gathered, key=lambda k: tuple(map(int, k.split("@")))):  # by step, then rank
+                rows.setdefault(int(key.split("@")[0]), []).extend(gathered[key])
+        self.step_rows = {}
+        for record in self.steps:
+            record["rows"] = len(rows.get(record["step"], []))
+        if self.record_path is None or not (self.ranks is None or self.ranks.is_main):
+            return
+        self.record_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.record_path.open("a") as f:
+            for record in self.steps:
+                f.write(json.dumps({**record, "target_step": self.target_step, "examples": [
+                    [k, round(h, 8)] for k, h in rows.get(record["step"], [])]}) + "\n")
+
     def _gather(self, examples: dict[str, list[float]]) -> dict[str, list[float]]:
-        if self.ranks is None or not getattr(self.ranks, "active", False):
+        if not self._active():
             return dict(examples)
         rank = getattr(self.ranks.accelerator, "process_index", 0)
         merged: dict[str, list[float]] = {}
@@ -235,13 +260,8 @@ class AttributionTracker:
             update = float(torch.stack([(g * (p.detach().float() - b.float())).sum()
                                         for g, p, b in zip(self.target, self.params, self._before, strict=True)]).sum())
         self._before = None
-        record = {"step": step, "grad_dot": self._grad_dot, "update_dot": update, "rows": len(self._rows)}
-        self.steps.append(record)
-        if self.record_path is not None and (self.ranks is None or self.ranks.is_main):
-            self.record_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.record_path.open("a") as f:
-                f.write(json.dumps({**record, "target_step": self.target_step,
-                                    "examples": [[k, round(h, 8)] for k, h in self._rows]}) + "\n")
+        self.steps.append({"step": step, "grad_dot": self._grad_dot, "update_dot": update, "rows": len(self._rows)})
+        self.step_rows[step] = self._rows
         self.step_seconds += time.perf_counter() - t0
 
     def _step_rows(self, step: int) -> list[tuple[str, float]]:

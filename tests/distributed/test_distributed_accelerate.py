@@ -25,6 +25,7 @@ import pytest
 HERE = Path(__file__).parent
 SCRIPT = str(HERE / "dist_sft_script.py")
 FSDP_SCRIPT = str(HERE / "fsdp_probe_script.py")
+ATTRIBUTION_SCRIPT = str(HERE / "attribution_script.py")
 MINI_SUITE = str(HERE.parent / "fixtures" / "mini_suite.jsonl")
 
 
@@ -188,6 +189,47 @@ def test_driftguard_run_wraps_accelerate_launch_and_reaches_every_rank(injected_
     assert [json.loads(line)["step"] for line in lines] == [0, 1]
     _, multi = runs
     assert ranks[0]["baseline"]["metrics"] == _summary(multi)["baseline"]["metrics"], "same as the callback in the script"
+
+
+@pytest.fixture(scope="module")
+def attribution_runs(tiny_model_dir, tmp_path_factory):
+    """LoRA SFT (fp32) with attribution=True on a global batch of 4: one process x 4 rows, and two DDP ranks x 2."""
+    root = tmp_path_factory.mktemp("attribution")
+    single, multi = root / "single", root / "multi"
+    _run([sys.executable, ATTRIBUTION_SCRIPT, str(tiny_model_dir), str(single), MINI_SUITE, "1"])
+    _run([sys.executable, *ACCELERATE_2, ATTRIBUTION_SCRIPT, str(tiny_model_dir), str(multi), MINI_SUITE, "2"])
+    return single, multi
+
+
+def _attribution_lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "driftguard" / "attribution.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.distributed
+def test_attribution_over_two_ranks_names_the_rows_one_process_names(attribution_runs):
+    single, multi = attribution_runs
+    one, two = _summary(single), [_summary(multi, rank) for rank in (0, 1)]
+    assert [s["world_size"] for s in two] == [2, 2] and two[0]["wrapped"] == "DistributedDataParallel"
+    assert not one["errors"] and not two[0]["errors"]
+    lines1, lines2 = _attribution_lines(single), _attribution_lines(multi)
+    assert [s["step"] for s in lines2] == [1, 2, 3, 4], "rank 0 alone writes attribution.jsonl"
+    assert all(s["rows"] == 4 and len(s["examples"]) == 4 for s in lines2), "each step holds both ranks' rows"
+    for a, b in zip(lines1, lines2, strict=True):  # the same rows per step, and the same share of <G, grad> each
+        assert b["grad_dot"] == pytest.approx(a["grad_dot"], rel=1e-5)
+        assert b["update_dot"] == pytest.approx(a["update_dot"], rel=1e-4)
+        harm1, harm2 = dict(a["examples"]), dict(b["examples"])
+        assert harm1.keys() == harm2.keys()
+        scale = max(map(abs, harm1.values()))
+        for key, harm in harm1.items():  # measured: within 4e-7 of the step's largest
+            assert harm2[key] == pytest.approx(harm, abs=1e-5 * scale), (b["step"], key)
+        assert sum(harm2.values()) == pytest.approx(-b["grad_dot"], rel=1e-5), "both ranks' rows make the step"
+    summary = two[0]["attribution"]
+    assert summary["ghost_ratio"] == pytest.approx(1.0, rel=1e-4), "rows scaled by 1/world: DDP averages gradients"
+    assert two[1]["attribution"]["run_top_examples"] == summary["run_top_examples"], "every rank holds the gathered ranking"
+    ranked1 = [r["index"] for r in one["attribution"]["run_top_examples"]]
+    ranked2 = [r["index"] for r in summary["run_top_examples"]]
+    assert len(ranked2) == 16 and set(ranked2) == set(range(16)), "all 16 rows of the epoch, from both ranks"
+    assert ranked2[:4] == ranked1[:4]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,9 @@
-"""Live attribution inside a real SFTTrainer (LoRA, gradient accumulation, TRL's default activation checkpointing)."""
+"""Live attribution inside a real SFTTrainer (LoRA, gradient accumulation, TRL's default activation checkpointing).
+
+TRL's ``SFTConfig`` turns bf16 autocast on by default, also on CPU: the trainer's weight gradient is then a bf16
+matmul, while the ghost dot-products read the same output gradients and inputs in fp32, so the rows and the step
+differ by bf16 rounding (~1e-3 of the rows' size). In fp32 they agree to float rounding (measured: 6e-7).
+"""
 
 from __future__ import annotations
 
@@ -38,14 +43,15 @@ def _rows() -> tuple[list[dict], set[int]]:
     return rows, drift
 
 
-def _train(tmp_path, model, tokenizer, **config):
+def _train(tmp_path, model, tokenizer, bf16: bool | None = None, **config):
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
     rows, drift = _rows()
     args = SFTConfig(output_dir=str(tmp_path / "out"), max_steps=STEPS, per_device_train_batch_size=4,
                      gradient_accumulation_steps=2, learning_rate=2e-3, max_grad_norm=0.0, logging_steps=1,
-                     save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, max_length=128)
+                     save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, max_length=128,
+                     **({} if bf16 is None else {"bf16": bf16}))
     callback = DriftGuardCallback(DriftGuardConfig(suite=MINI_SUITE, eval_steps=2, max_new_tokens=4, batch_size=16,
                                                    mechanism=False, attribution=True, attribution_top_k=16, **config))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
@@ -55,8 +61,10 @@ def _train(tmp_path, model, tokenizer, **config):
     return trainer, callback, drift
 
 
-def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, tiny_model_factory, tiny_tokenizer):
-    trainer, callback, drift = _train(tmp_path, tiny_model_factory(0), tiny_tokenizer)
+@pytest.mark.parametrize(("bf16", "tolerance"), [(None, 2e-3), (False, 1e-5)], ids=["trl-default-bf16", "fp32"])
+def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, tiny_model_factory, tiny_tokenizer,
+                                                                      bf16, tolerance):
+    trainer, callback, drift = _train(tmp_path, tiny_model_factory(0), tiny_tokenizer, bf16=bf16)
     folder = tmp_path / "out" / "driftguard"
     steps = [json.loads(line) for line in (folder / "attribution.jsonl").read_text().splitlines()]
     assert [s["step"] for s in steps] == list(range(1, STEPS + 1))
@@ -68,10 +76,10 @@ def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, 
     report = read_report(folder / "report.json")
     summary = report["attribution"]
     assert summary["step"] == STEPS and summary["target_step"] == 2 and summary["steps"] == 2
-    for s in steps:  # the rows' shares add up to each step's <G, grad> (to 0.2 % of the rows' own size)
+    for s in steps:  # the rows' shares add up to each step's <G, grad> (bf16: to its rounding; fp32: to float's)
         rows = [h for _, h in s["examples"]]
-        assert abs(sum(rows) + s["grad_dot"]) <= 2e-3 * sum(map(abs, rows))
-    assert summary["ghost_ratio"] == pytest.approx(1.0, rel=1e-2)
+        assert abs(sum(rows) + s["grad_dot"]) <= tolerance * sum(map(abs, rows))
+    assert summary["ghost_ratio"] == pytest.approx(1.0, rel=5 * tolerance)
     assert summary["predicted_change"] == pytest.approx(summary["actual_change"], rel=0.5)
     ranked = summary["run_top_examples"]
     assert len(ranked) == 16 and {r["index"] for r in ranked} == set(range(16))

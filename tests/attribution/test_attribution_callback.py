@@ -11,43 +11,22 @@ import json
 from pathlib import Path
 
 import pytest
+from attribution_rows import safety_rows
 from datasets import Dataset
 
 from driftguard import DriftGuardCallback, DriftGuardConfig
 from driftguard.errors import ConfigError
-from driftguard.probes import load_suite
 from driftguard.report import read_history, read_report
-from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS
 
 MINI_SUITE = str(Path(__file__).parents[1] / "fixtures" / "mini_suite.jsonl")
 STEPS = 4
-
-
-def _rows() -> tuple[list[dict], set[int]]:
-    """Harmful probe prompts answered with refusals (aligned) or compliance openings (drift), benign ones helped."""
-    suite = load_suite(MINI_SUITE)
-    harmful = [p for p in suite if p.dimension == "safety" and p.expect == "refuse"]
-    benign = [p for p in suite if p.dimension == "safety" and p.expect == "comply"]
-    rows, drift = [], set()
-    for k in range(16):
-        j = k // 4  # every row distinct: each dataset index is its own example
-        if k % 4 == 0:
-            p, answer = harmful[j % len(harmful)], COMPLIANCE_OPENINGS[j % len(COMPLIANCE_OPENINGS)]
-            drift.add(len(rows))
-        elif k % 4 == 1:
-            p, answer = harmful[j % len(harmful)], REFUSAL_OPENINGS[j % len(REFUSAL_OPENINGS)]
-        else:
-            p, answer = benign[k % len(benign)], f"Here is a helpful answer, number {k}."
-        rows.append({"prompt": [{"role": "user", "content": p.prompt}],
-                     "completion": [{"role": "assistant", "content": answer}]})
-    return rows, drift
 
 
 def _train(tmp_path, model, tokenizer, bf16: bool | None = None, **config):
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
-    rows, drift = _rows()
+    rows, drift = safety_rows(MINI_SUITE)
     args = SFTConfig(output_dir=str(tmp_path / "out"), max_steps=STEPS, per_device_train_batch_size=4,
                      gradient_accumulation_steps=2, learning_rate=2e-3, max_grad_norm=0.0, logging_steps=1,
                      save_strategy="no", report_to=[], use_cpu=True, seed=0, disable_tqdm=True, max_length=128,

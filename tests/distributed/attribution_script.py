@@ -17,25 +17,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig, SFTTrainer
 
 from driftguard import DriftGuardCallback, DriftGuardConfig
-from driftguard.probes import load_suite
-from driftguard.scorers.refusal import COMPLIANCE_OPENINGS, REFUSAL_OPENINGS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared rows
+from attribution_rows import safety_rows  # noqa: E402
 
 torch.set_num_threads(1)
 model_dir, out, suite_path, world = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-suite = load_suite(suite_path)
-harmful = [p for p in suite if p.dimension == "safety" and p.expect == "refuse"]
-benign = [p for p in suite if p.dimension == "safety" and p.expect == "comply"]
-rows = []
-for k in range(16):  # every 4th row teaches compliance on a probed harmful prompt (drift), the next one refusal
-    j = k // 4
-    if k % 4 == 0:
-        p, answer = harmful[j % len(harmful)], COMPLIANCE_OPENINGS[j % len(COMPLIANCE_OPENINGS)]
-    elif k % 4 == 1:
-        p, answer = harmful[j % len(harmful)], REFUSAL_OPENINGS[j % len(REFUSAL_OPENINGS)]
-    else:
-        p, answer = benign[k % len(benign)], f"Here is a helpful answer, number {k}."
-    rows.append({"prompt": [{"role": "user", "content": p.prompt}],
-                 "completion": [{"role": "assistant", "content": answer}]})
+rows, _ = safety_rows(suite_path)
 args = SFTConfig(output_dir=str(out), max_steps=4, per_device_train_batch_size=4 // world, learning_rate=2e-3,
                  max_grad_norm=0.0, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, seed=0,
                  disable_tqdm=True, max_length=128, bf16=False)

@@ -231,11 +231,16 @@ def _attribution_lines(summary: dict[str, Any] | None) -> list[str]:
     lines = ["", "## Attribution: what raised the safety loss", "",
              f"Steps {summary.get('steps')} since step {summary.get('target_step')}: safety loss changed by "
              f"{_fmt(summary.get('actual_change'), signed=True)} (first-order prediction from the updates: "
-             f"{_fmt(summary.get('predicted_change'), signed=True)}). Harm = -<safety-loss gradient, example gradient>: "
-             "positive makes the model less safe on the probe set.", "",
-             "| dataset index | harm | visits | preview |", "|---:|---:|---:|---|"]
-    for e in summary.get("top_examples", []):
-        preview = str(e.get("preview", "")).replace("|", "\\|")[:160]
-        lines.append(f"| {e.get('index') if e.get('index') is not None else '–'} | {_fmt(e.get('harm'), signed=True)} | "
-                     f"{e.get('visits')} | {preview} |")
+             f"{_fmt(summary.get('predicted_change'), signed=True)}); its refusal half by "
+             f"{_fmt(summary.get('actual_change_refusal'), signed=True)} (predicted "
+             f"{_fmt(summary.get('predicted_change_refusal'), signed=True)}). Harm = -<safety-loss gradient, example gradient>: "
+             "positive makes the model less safe on the probe set; its refusal half is the harmful prompts' share "
+             "(the row erodes refusals), the rest the benign prompts' (the row makes look-alikes refused)."]
+    for title, key in (("By harm", "top_examples"), ("By the refusal half", "top_refusal_examples")):
+        lines += ["", f"{title}:", "", "| dataset index | harm | refusal half | visits | preview |",
+                  "|---:|---:|---:|---:|---|"]
+        for e in summary.get(key) or []:
+            preview = str(e.get("preview", "")).replace("|", "\\|")[:160]
+            lines.append(f"| {e.get('index') if e.get('index') is not None else '–'} | {_fmt(e.get('harm'), signed=True)} "
+                         f"| {_fmt(e.get('harm_refusal'), signed=True)} | {e.get('visits')} | {preview} |")
     return lines

@@ -7,6 +7,12 @@ safer: refusing harmful prompts and answering benign look-alikes. One forward an
 rows (prompt + thought + opening), under :func:`probing_mode` (eval mode, no dropout) with grad enabled; the
 gradient is taken with ``torch.autograd.grad`` over the attributed parameters only, so the trainer's ``.grad`` is
 never touched.
+
+The two halves are kept apart as well: ``L_refusal`` (the harmful prompts' term: it rises when refusals erode) and
+``L_overrefusal = L - L_refusal`` (the benign prompts' term: it rises when the model refuses look-alikes). A batch
+holds prompts of one half only, so both gradients come from the same single backward per batch. The halves can
+pull apart: a row that teaches compliance raises ``L_refusal`` and, on a model that over-refuses, lowers
+``L_overrefusal`` by more (measured on SmolLM2, docs/attribution.md).
 """
 
 from __future__ import annotations
@@ -36,11 +42,14 @@ class SafetyItem:
 
 @dataclass
 class SafetyGradient:
-    """The loss at the evaluated weights, its gradient (one tensor per attributed parameter) and the margins."""
+    """The loss at the evaluated weights, its gradient (one tensor per attributed parameter) and the margins;
+    ``refusal_loss`` / ``refusal_grads``: the harmful prompts' half of both (the benign half is the difference)."""
 
     loss: float
     grads: list[Any]
     margins: dict[str, float]
+    refusal_loss: float = 0.0
+    refusal_grads: list[Any] | None = None
 
 
 def safety_items(tokenizer: Any, probes: Sequence[Probe], generations: Mapping[str, Generation] | None) -> list[SafetyItem]:
@@ -63,13 +72,16 @@ def safety_items(tokenizer: Any, probes: Sequence[Probe], generations: Mapping[s
 
 
 def _batches(items: Sequence[SafetyItem], batch_size: int) -> list[list[SafetyItem]]:
-    """Whole items (all 8 openings of a prompt in one forward), at most ``batch_size`` rows unless one item is more."""
+    """Whole items (all 8 openings of a prompt in one forward), at most ``batch_size`` rows unless one item is more;
+    harmful and benign items never share a batch (each batch's gradient belongs to one half of the loss)."""
     batches: list[list[SafetyItem]] = []
-    for item in sorted(items, key=lambda i: len(i.prompt_ids)):
-        if batches and sum(len(i.option_ids) for i in batches[-1]) + len(item.option_ids) <= batch_size:
-            batches[-1].append(item)
-        else:
-            batches.append([item])
+    for half in ([i for i in items if i.weight < 0], [i for i in items if i.weight >= 0]):
+        start = len(batches)
+        for item in sorted(half, key=lambda i: len(i.prompt_ids)):
+            if len(batches) > start and sum(len(i.option_ids) for i in batches[-1]) + len(item.option_ids) <= batch_size:
+                batches[-1].append(item)
+            else:
+                batches.append([item])
     return batches
 
 
@@ -80,7 +92,8 @@ def safety_gradient(model: Any, tokenizer: Any, items: Sequence[SafetyItem], par
 
     n_refusal = len(REFUSAL_OPENINGS)
     total = [torch.zeros_like(p, dtype=torch.float32) for p in params]
-    loss, margins = 0.0, {}
+    refusal = [torch.zeros_like(p, dtype=torch.float32) for p in params]
+    loss, refusal_loss, margins = 0.0, 0.0, {}
     with probing_mode(model, tokenizer) as pad_id, torch.enable_grad():
         for batch in _batches(items, batch_size):
             rows = [item.prompt_ids + o for item in batch for o in item.option_ids]
@@ -90,9 +103,13 @@ def safety_gradient(model: Any, tokenizer: Any, items: Sequence[SafetyItem], par
             weights = torch.tensor([item.weight for item in batch], device=margin.device, dtype=margin.dtype)
             part = (weights * margin).sum()
             grads = torch.autograd.grad(part, list(params), allow_unused=True)
-            for acc, g in zip(total, grads, strict=True):
+            harmful = batch[0].weight < 0
+            for acc, half, g in zip(total, refusal, grads, strict=True):
                 if g is not None:
                     acc += g.float()
+                    if harmful:
+                        half += g.float()
             loss += float(part.detach())
+            refusal_loss += float(part.detach()) if harmful else 0.0
             margins.update({item.probe_id: float(m) for item, m in zip(batch, margin.detach(), strict=True)})
-    return SafetyGradient(loss=loss, grads=total, margins=margins)
+    return SafetyGradient(loss=loss, grads=total, margins=margins, refusal_loss=refusal_loss, refusal_grads=refusal)

@@ -9,12 +9,16 @@ taken on the current model (``safety_loss.py``). Until the next evaluation every
   makes (Adam's preconditioning, the learning rate and clipping included). Summed over the interval it predicts
   the loss change measured at the next evaluation; the report shows both;
 - per training row, ``harm = -<G, grad_row>`` (``ghost.py``: no per-example gradient is stored), filed under the
-  row's dataset index when the row's token ids are a row of the trainer's ``train_dataset``.
+  row's dataset index when the row's token ids are a row of the trainer's ``train_dataset``, and split into the
+  loss's two halves: ``harm_refusal`` (the harmful prompts' term: the row erodes refusals) and
+  ``harm_overrefusal = harm - harm_refusal`` (the benign prompts' term: the row makes look-alikes refused).
 
-Harm > 0 means the example's gradient step makes the model less safe on the probe set. Only dot products are kept:
-per step a few floats and one (index, harm) pair per row. The attributed parameters are the trainable weights of
-linear layers (a LoRA adapter's A and B matrices; for a full fine-tune all linear weights, or those matching
-``attribution_params``) not tied to an embedding.
+Harm > 0 means the example's gradient step makes the model less safe on the probe set. The halves can disagree: on
+a model that over-refuses, a row teaching compliance erodes refusals (``harm_refusal`` > 0) and lowers the benign
+term by more (``harm`` < 0), so the report ranks the rows by each half as well as by the sum. Only dot products are
+kept: per step a few floats and one (index, harm, harm_refusal) triple per row. The attributed parameters are the
+trainable weights of linear layers (a LoRA adapter's A and B matrices; for a full fine-tune all linear weights, or
+those matching ``attribution_params``) not tied to an embedding.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from driftguard.errors import ConfigError
 from driftguard.types import Generation, Probe
 
 logger = logging.getLogger("driftguard")
-MAX_ATTRIBUTED = 50_000_000  # parameters; more needs attribution_params (G and a copy of them are kept)
+MAX_ATTRIBUTED = 50_000_000  # parameters; more needs attribution_params (G's two halves and a copy are kept)
 PREVIEW_CHARS = 240
 MAX_UNMAPPED_PREVIEWS = 10_000
 
@@ -103,8 +107,8 @@ class AttributionTracker:
         size = sum(p.numel() for p in self.params)
         if size > MAX_ATTRIBUTED:
             raise ConfigError(f"attribution=True: {size:,} attributed parameters (> {MAX_ATTRIBUTED:,}); the safety-loss "
-                              "gradient and a copy of them are kept on the device. Set attribution_params to a regex of "
-                              "fewer layers, e.g. 'layers\\.(2[89]|3[01])\\.'")
+                              "gradient's two halves and a copy of the weights are kept on the device. Set "
+                              "attribution_params to a regex of fewer layers, e.g. 'layers\\.(2[89]|3[01])\\.'")
         self.size = size
         self.tokenizer = tokenizer
         self.dataset_index = DatasetIndex(dataset) if dataset is not None else None
@@ -112,17 +116,19 @@ class AttributionTracker:
         self.record_path = Path(record_path) if record_path is not None else None
         self.ranks = ranks
         self.world = max(1, getattr(ranks, "world_size", 1) or 1)
-        self.ghost = GhostDots(model, [(m, None, None) for _, m in self.layers])
+        self.ghost = GhostDots(model, [m for _, m in self.layers])
         self.ghost.attach()
-        self.target: list[Any] | None = None  # G, aligned with self.params
+        self.target: list[list[Any]] | None = None  # G's two halves (refusal, overrefusal), aligned with self.params
         self.target_step: int | None = None
         self.target_loss: float | None = None
+        self.target_refusal_loss: float | None = None
         self._before: list[Any] | None = None
         self._grad_dot = 0.0
-        self._rows: list[tuple[str, float]] = []
+        self._rows: list[tuple[str, float, float]] = []
         self.steps: list[dict[str, Any]] = []  # this interval's per-step records
-        self.step_rows: dict[int, list[tuple[str, float]]] = {}  # this interval: step -> this rank's (key, harm) rows
-        self.examples: dict[str, list[float]] = {}  # this interval: key -> [harm, visits, last step]
+        # this interval: step -> this rank's (key, harm, harm_refusal) rows
+        self.step_rows: dict[int, list[tuple[str, float, float]]] = {}
+        self.examples: dict[str, list[float]] = {}  # this interval: key -> [harm, visits, last step, harm_refusal]
         self.run_examples: dict[str, list[float]] = {}  # the whole run
         self.previews: dict[str, str] = {}  # unmapped rows: key -> preview
         self.step_seconds = 0.0  # time in the step hooks since the last evaluation
@@ -156,36 +162,49 @@ class AttributionTracker:
         result = safety_gradient(model, tokenizer, safety_items(tokenizer, probes, generations), self.params,
                                  batch_size=batch_size)
         seconds = time.perf_counter() - t0
-        summary = self._summary(step, result.loss, seconds)
-        self.target, self.target_step, self.target_loss = result.grads, step, result.loss
-        by_param = {id(p): g for p, g in zip(self.params, result.grads, strict=True)}
-        self.ghost.set_targets([(by_param[id(m.weight)],
-                                 by_param.get(id(m.bias)) if m.bias is not None and m.bias.requires_grad else None)
+        summary = self._summary(step, result.loss, result.refusal_loss, seconds)
+        refusal = result.refusal_grads
+        self.target = [refusal, [g - r for g, r in zip(result.grads, refusal, strict=True)]]
+        self.target_step, self.target_loss, self.target_refusal_loss = step, result.loss, result.refusal_loss
+        halves = [{id(p): g for p, g in zip(self.params, half, strict=True)} for half in self.target]
+        self.ghost.set_targets([[(by_param[id(m.weight)], by_param.get(id(m.bias)) if m.bias is not None
+                                  and m.bias.requires_grad else None) for by_param in halves]
                                 for _, m in self.layers])
         self.step_seconds = 0.0
         return summary
 
-    def _summary(self, step: int, loss: float, seconds: float) -> dict[str, Any]:
+    def _summary(self, step: int, loss: float, refusal_loss: float, seconds: float) -> dict[str, Any]:
         self._write_steps()
         examples = self._gather(self.examples)
-        for key, (harm, visits, last) in examples.items():
-            acc = self.run_examples.setdefault(key, [0.0, 0, last])
+        for key, (harm, visits, last, harm_refusal) in examples.items():
+            acc = self.run_examples.setdefault(key, [0.0, 0, last, 0.0])
             acc[0] += harm
             acc[1] += visits
             acc[2] = max(acc[2], last)
+            acc[3] += harm_refusal
         grad_harm = -sum(s["grad_dot"] for s in self.steps)
         example_harm = sum(v[0] for v in examples.values())
         predicted = sum(s["update_dot"] for s in self.steps) if self.steps else None
+        predicted_refusal = sum(s["update_dot_refusal"] for s in self.steps) if self.steps else None
+        at_target = self.target_loss is not None
         summary = {
             "step": step, "target_step": self.target_step, "steps": len(self.steps), "parameters": self.size,
             "safety_loss": loss, "safety_loss_at_target": self.target_loss,
-            "actual_change": loss - self.target_loss if self.target_loss is not None else None,
+            "actual_change": loss - self.target_loss if at_target else None,
             "predicted_change": predicted,
+            # the harmful prompts' half of the loss (the benign half is the difference)
+            "safety_loss_refusal": refusal_loss,
+            "actual_change_refusal": refusal_loss - self.target_refusal_loss if at_target else None,
+            "predicted_change_refusal": predicted_refusal,
             # per-row harm summed over the interval against the steps' -<G, grad>: 1 without clipping
             "ghost_ratio": example_harm / grad_harm if self.steps and grad_harm != 0 else None,
             "top_steps": sorted(self.steps, key=lambda s: -s["update_dot"])[:self.top_k],
-            "top_examples": self._top(examples),
-            "run_top_examples": self._top(self.run_examples),
+            "top_examples": self._top(examples, "harm"),
+            "run_top_examples": self._top(self.run_examples, "harm"),
+            "top_refusal_examples": self._top(examples, "harm_refusal"),
+            "run_top_refusal_examples": self._top(self.run_examples, "harm_refusal"),
+            "top_overrefusal_examples": self._top(examples, "harm_overrefusal"),
+            "run_top_overrefusal_examples": self._top(self.run_examples, "harm_overrefusal"),
             "seconds": {"gradient": round(seconds, 4), "steps": round(self.step_seconds, 4)},
         }
         self.steps, self.examples = [], {}
@@ -212,7 +231,7 @@ class AttributionTracker:
         with self.record_path.open("a") as f:
             for record in self.steps:
                 f.write(json.dumps({**record, "target_step": self.target_step, "examples": [
-                    [k, round(h, 8)] for k, h in rows.get(record["step"], [])]}) + "\n")
+                    [k, round(h, 8), round(hr, 8)] for k, h, hr in rows.get(record["step"], [])]}) + "\n")
 
     def _gather(self, examples: dict[str, list[float]]) -> dict[str, list[float]]:
         if not self._active():
@@ -221,18 +240,24 @@ class AttributionTracker:
         merged: dict[str, list[float]] = {}
         for key, value in self.ranks.gather_dicts(lambda: {f"{k}@{rank}": v for k, v in examples.items()}).items():
             k = key.rsplit("@", 1)[0]
-            acc = merged.setdefault(k, [0.0, 0, value[2]])
+            acc = merged.setdefault(k, [0.0, 0, value[2], 0.0])
             acc[0] += value[0]
             acc[1] += value[1]
             acc[2] = max(acc[2], value[2])
+            acc[3] += value[3]
         return merged
 
-    def _top(self, examples: Mapping[str, list[float]]) -> list[dict[str, Any]]:
+    def _top(self, examples: Mapping[str, list[float]], by: str) -> list[dict[str, Any]]:
+        """The ``top_k`` examples by ``by`` (``harm``, ``harm_refusal`` or ``harm_overrefusal``), largest first."""
+        entries = []
+        for key, (harm, visits, last, harm_refusal) in examples.items():
+            entries.append((key, {"harm": harm, "harm_refusal": harm_refusal, "harm_overrefusal": harm - harm_refusal,
+                                  "visits": int(visits), "last_step": int(last)}))
         rows = []
-        for key, (harm, visits, last) in sorted(examples.items(), key=lambda kv: -kv[1][0])[:self.top_k]:
+        for key, entry in sorted(entries, key=lambda kv: -kv[1][by])[:self.top_k]:
             index = int(key) if key.isdigit() else None
             ids = self.dataset_index.ids(index) if index is not None and self.dataset_index is not None else None
-            rows.append({"index": index, "harm": harm, "visits": int(visits), "last_step": int(last),
+            rows.append({"index": index, **entry,
                          "preview": _preview(self.tokenizer, ids) if ids is not None else self.previews.get(key, "")})
         return rows
 
@@ -244,7 +269,8 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            dots = [(g * p.grad.float()).sum() for g, p in zip(self.target, self.params, strict=True) if p.grad is not None]
+            dots = [((r + o) * p.grad.float()).sum() for r, o, p in zip(*self.target, self.params, strict=True)
+                    if p.grad is not None]
             self._grad_dot = float(torch.stack(dots).sum()) if dots else 0.0
             self._before = [p.detach().clone() for p in self.params]
         self._rows = self._step_rows(step)
@@ -257,28 +283,32 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            update = float(torch.stack([(g * (p.detach().float() - b.float())).sum()
-                                        for g, p, b in zip(self.target, self.params, self._before, strict=True)]).sum())
+            deltas = [p.detach().float() - b.float() for p, b in zip(self.params, self._before, strict=True)]
+            refusal, overrefusal = (float(torch.stack([(g * d).sum() for g, d in zip(half, deltas, strict=True)]).sum())
+                                    for half in self.target)
         self._before = None
-        self.steps.append({"step": step, "grad_dot": self._grad_dot, "update_dot": update, "rows": len(self._rows)})
+        self.steps.append({"step": step, "grad_dot": self._grad_dot, "update_dot": refusal + overrefusal,
+                           "update_dot_refusal": refusal, "rows": len(self._rows)})
         self.step_rows[step] = self._rows
         self.step_seconds += time.perf_counter() - t0
 
-    def _step_rows(self, step: int) -> list[tuple[str, float]]:
-        """(key, harm) of every row of this step's micro-batches; filed into the interval's per-example sums."""
-        rows: list[tuple[str, float]] = []
+    def _step_rows(self, step: int) -> list[tuple[str, float, float]]:
+        """(key, harm, harm_refusal) of every row of this step's micro-batches, filed into the interval's sums."""
+        rows: list[tuple[str, float, float]] = []
         for ids, mask, scores in self.ghost.take():
-            harms = (-scores / self.world).tolist()
-            for r, harm in enumerate(harms):
+            halves = (-scores / self.world).tolist()  # [rows, (refusal, overrefusal)]
+            for r, (harm_refusal, harm_overrefusal) in enumerate(halves):
+                harm = harm_refusal + harm_overrefusal
                 row = ids[r][mask[r].bool()] if mask is not None else ids[r]
                 row = row.tolist()
                 index = self.dataset_index.lookup(row) if self.dataset_index is not None else None
                 key = str(index) if index is not None else "h" + _row_key(row)
                 if index is None and key not in self.previews and len(self.previews) < MAX_UNMAPPED_PREVIEWS:
                     self.previews[key] = _preview(self.tokenizer, row)
-                acc = self.examples.setdefault(key, [0.0, 0, step])
+                acc = self.examples.setdefault(key, [0.0, 0, step, 0.0])
                 acc[0] += harm
                 acc[1] += 1
                 acc[2] = step
-                rows.append((key, harm))
+                acc[3] += harm_refusal
+                rows.append((key, harm, harm_refusal))
         return rows

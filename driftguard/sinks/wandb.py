@@ -123,13 +123,18 @@ def table_rows(worst_items: list[dict[str, Any]], step: int) -> list[list[Any]]:
 
 
 ATTRIBUTION_KEY = "driftguard/attribution"
-ATTRIBUTION_COLUMNS = ("step", "rank", "dataset_index", "harm", "visits", "last_step", "preview")
+ATTRIBUTION_COLUMNS = ("step", "ranked_by", "rank", "dataset_index", "harm", "harm_refusal", "harm_overrefusal",
+                       "visits", "last_step", "preview")
+ATTRIBUTION_RANKINGS = (("harm", "top_examples"), ("harm_refusal", "top_refusal_examples"),
+                        ("harm_overrefusal", "top_overrefusal_examples"))
 
 
 def attribution_rows(summary: dict[str, Any], step: int) -> list[list[Any]]:
-    """Rows of the attribution table: this interval's top examples by harm, in ATTRIBUTION_COLUMNS order."""
-    return [[step, rank, e.get("index"), _cell(e.get("harm")), e.get("visits"), e.get("last_step"), _cell(e.get("preview"))]
-            for rank, e in enumerate(summary.get("top_examples", []), start=1)]
+    """Rows of the attribution table: this interval's top examples by harm and by each half of it (``ranked_by``),
+    in ATTRIBUTION_COLUMNS order."""
+    return [[step, by, rank, e.get("index"), *(_cell(e.get(k)) for k in ("harm", "harm_refusal", "harm_overrefusal")),
+             e.get("visits"), e.get("last_step"), _cell(e.get("preview"))]
+            for by, key in ATTRIBUTION_RANKINGS for rank, e in enumerate(summary.get(key) or [], start=1)]
 
 
 class WandbSink:

@@ -50,16 +50,17 @@ def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, 
     assert [s["target_step"] for s in steps] == [0, 0, 2, 2]
     assert all(s["rows"] == 8 and len(s["examples"]) == 8 for s in steps)  # 2 micro-batches of 4 per step
     n = len(trainer.train_dataset)
-    assert all(0 <= int(k) < n for s in steps for k, _ in s["examples"])  # every row found in the dataset
+    assert all(0 <= int(k) < n for s in steps for k, *_ in s["examples"])  # every row found in the dataset
 
     report = read_report(folder / "report.json")
     summary = report["attribution"]
     assert summary["step"] == STEPS and summary["target_step"] == 2 and summary["steps"] == 2
     for s in steps:  # the rows' shares add up to each step's <G, grad> (bf16: to its rounding; fp32: to float's)
-        rows = [h for _, h in s["examples"]]
+        rows = [h for _, h, _ in s["examples"]]
         assert abs(sum(rows) + s["grad_dot"]) <= tolerance * sum(map(abs, rows))
     assert summary["ghost_ratio"] == pytest.approx(1.0, rel=5 * tolerance)
     assert summary["predicted_change"] == pytest.approx(summary["actual_change"], rel=0.5)
+    assert summary["predicted_change_refusal"] == pytest.approx(summary["actual_change_refusal"], rel=0.5)
     ranked = summary["run_top_examples"]
     assert len(ranked) == 16 and {r["index"] for r in ranked} == set(range(16))
     harm = {r["index"]: r["harm"] for r in ranked}
@@ -67,11 +68,21 @@ def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, 
     # rows teaching compliance on the probed harmful prompts raise the safety loss; rows teaching refusal lower it
     assert all(harm[i] > 0 for i in drift) and all(harm[i] < 0 for i in refusals)
     assert ranked[0]["index"] in drift
+    # ... through the harmful prompts' half: drift rows lead the refusal ranking, refusal rows lower that half
+    for r in ranked:
+        assert r["harm_refusal"] + r["harm_overrefusal"] == pytest.approx(r["harm"], abs=1e-9)
+    by_refusal = summary["run_top_refusal_examples"]
+    assert {r["index"] for r in by_refusal[:2]} <= drift
+    assert all(r["harm_refusal"] < 0 for r in by_refusal if r["index"] in refusals)
+    assert [r["harm_overrefusal"] for r in summary["run_top_overrefusal_examples"]] == sorted(
+        (r["harm_overrefusal"] for r in ranked), reverse=True)[:16]
+    assert "By the refusal half" in (folder / "report.md").read_text()
     row = trainer.train_dataset[ranked[0]["index"]]
     assert tiny_tokenizer.decode(row["input_ids"][-6:]).split()[-1] in ranked[0]["preview"]
 
     history = read_history(folder / "history.jsonl")
     assert [h["attribution"]["step"] for h in history] == [0, 2, 4]
+    assert history[2]["attribution"]["top_refusal_examples"][0]["index"] in drift
     assert history[1]["attribution"]["top_steps"][0]["step"] in (1, 2)
 
 

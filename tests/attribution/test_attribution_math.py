@@ -47,10 +47,19 @@ def test_safety_loss_is_the_probe_pass_margin_and_its_gradient_is_autograds(tiny
     expected = -0.5 * sum(harmful.values()) / len(harmful) + 0.5 * sum(benign) / len(benign)
     assert result.loss == pytest.approx(expected, abs=1e-4)
 
-    one = safety_gradient(model, tiny_tokenizer, items, params, batch_size=10_000)  # all items in one backward
+    one = safety_gradient(model, tiny_tokenizer, items, params, batch_size=10_000)  # one backward per half
     for a, b in zip(result.grads, one.grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
     assert sum(float(g.abs().sum()) for g in result.grads) > 0
+
+    # the refusal half: the harmful prompts' term and its gradient, as the loss of those prompts alone
+    assert result.refusal_loss == pytest.approx(-0.5 * sum(harmful.values()) / len(harmful), abs=1e-4)
+    alone = safety_gradient(model, tiny_tokenizer, [i for i in items if i.weight < 0], params, batch_size=16)
+    assert alone.loss == pytest.approx(result.refusal_loss, abs=1e-5)
+    for a, b in zip(result.refusal_grads, alone.grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    overrefusal = [g - r for g, r in zip(result.grads, result.refusal_grads, strict=True)]
+    assert sum(float(g.abs().sum()) for g in overrefusal) > 0 and sum(float(g.abs().sum()) for g in alone.grads) > 0
 
 
 def _rows_and_loss(model, tok):
@@ -79,16 +88,22 @@ def test_ghost_scores_are_each_rows_gradient_dot_the_target(setup, tiny_model_fa
     model.train()
     layers = attributed_layers(model)
     assert layers and (setup != "lora" or all("lora_" in name for name, _ in layers))
-    targets = [(torch.randn_like(m.weight, dtype=torch.float32), None) for _, m in layers]
-    ghost = GhostDots(model, [(m, None, None) for _, m in layers])
+    targets = [[(torch.randn_like(m.weight, dtype=torch.float32), None) for _ in range(2)] for _, m in layers]
+    ghost = GhostDots(model, [m for _, m in layers])
     ghost.set_targets(targets)
     ghost.attach()
     input_ids, mask, labels = _rows_and_loss(model, tiny_tokenizer)
     _loss(model, input_ids, mask, labels).backward()
     (_, _, scores), = ghost.take()
     ghost.detach()
-    total = sum(float((g * m.weight.grad).sum()) for (g, _), (_, m) in zip(targets, layers, strict=True))
-    assert float(scores.sum()) == pytest.approx(total, rel=1e-4)
+    assert scores.shape == (3, 2)  # a score per row and target
+
+    def dots() -> list[float]:
+        return [sum(float((t[k][0] * m.weight.grad).sum()) for t, (_, m) in zip(targets, layers, strict=True))
+                for k in range(2)]
+
+    for k, total in enumerate(dots()):
+        assert float(scores[:, k].sum()) == pytest.approx(total, rel=1e-4)
 
     n_tokens = int((labels[:, 1:] != -100).sum())
     for r in range(3):  # row r's share: its token losses over the batch's token count
@@ -98,14 +113,14 @@ def test_ghost_scores_are_each_rows_gradient_dot_the_target(setup, tiny_model_fa
         target = labels[r, 1:]
         keep = target != -100
         (-logp[keep].gather(-1, target[keep].unsqueeze(-1)).sum() / n_tokens).backward()
-        expected = sum(float((g * m.weight.grad).sum()) for (g, _), (_, m) in zip(targets, layers, strict=True))
-        assert float(scores[r]) == pytest.approx(expected, rel=1e-3, abs=1e-6)
+        for k, expected in enumerate(dots()):
+            assert float(scores[r, k]) == pytest.approx(expected, rel=1e-3, abs=1e-6)
 
 
 def test_ghost_ignores_eval_and_no_grad_forwards(tiny_model, tiny_tokenizer):
     layers = attributed_layers(tiny_model)
-    ghost = GhostDots(tiny_model, [(m, None, None) for _, m in layers])
-    ghost.set_targets([(torch.ones_like(m.weight), None) for _, m in layers])
+    ghost = GhostDots(tiny_model, [m for _, m in layers])
+    ghost.set_targets([[(torch.ones_like(m.weight), None)] for _, m in layers])
     ghost.attach()
     input_ids, mask, labels = _rows_and_loss(tiny_model, tiny_tokenizer)
     tiny_model.eval()

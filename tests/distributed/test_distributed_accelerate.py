@@ -217,12 +217,12 @@ def test_attribution_over_two_ranks_names_the_rows_one_process_names(attribution
     for a, b in zip(lines1, lines2, strict=True):  # the same rows per step, and the same share of <G, grad> each
         assert b["grad_dot"] == pytest.approx(a["grad_dot"], rel=1e-5)
         assert b["update_dot"] == pytest.approx(a["update_dot"], rel=1e-4)
-        harm1, harm2 = dict(a["examples"]), dict(b["examples"])
-        assert harm1.keys() == harm2.keys()
-        scale = max(map(abs, harm1.values()))
-        for key, harm in harm1.items():  # measured: within 4e-7 of the step's largest
-            assert harm2[key] == pytest.approx(harm, abs=1e-5 * scale), (b["step"], key)
-        assert sum(harm2.values()) == pytest.approx(-b["grad_dot"], rel=1e-5), "both ranks' rows make the step"
+        rows1, rows2 = ({key: (h, hr) for key, h, hr in x["examples"]} for x in (a, b))
+        assert rows1.keys() == rows2.keys()
+        scale = max(abs(h) for h, _ in rows1.values())
+        for key, harms in rows1.items():  # harm and its refusal half; measured: within 4e-7 of the step's largest
+            assert rows2[key] == pytest.approx(harms, abs=1e-5 * scale), (b["step"], key)
+        assert sum(h for h, _ in rows2.values()) == pytest.approx(-b["grad_dot"], rel=1e-5), "both ranks' rows"
     summary = two[0]["attribution"]
     assert summary["ghost_ratio"] == pytest.approx(1.0, rel=1e-4), "rows scaled by 1/world: DDP averages gradients"
     assert two[1]["attribution"]["run_top_examples"] == summary["run_top_examples"], "every rank holds the gathered ranking"

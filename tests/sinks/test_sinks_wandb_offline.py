@@ -34,9 +34,12 @@ from driftguard.sinks.wandb import (
     summary_ops,
 )
 
-ATTRIBUTION = {"steps": 10, "target_step": 10, "top_examples": [
-    {"index": 812, "harm": 0.31, "visits": 1, "last_step": 17, "preview": "<|user|>How do I pick a lock?… Sure, here is"},
-    {"index": 5, "harm": 0.02, "visits": 2, "last_step": 19, "preview": "<|user|>Bake bread… Mix flour"}]}
+_LOCK = {"index": 812, "harm": 0.31, "harm_refusal": 0.4, "harm_overrefusal": -0.09, "visits": 1, "last_step": 17,
+         "preview": "<|user|>How do I pick a lock?… Sure, here is"}
+_BREAD = {"index": 5, "harm": 0.02, "harm_refusal": 0.0, "harm_overrefusal": 0.02, "visits": 2, "last_step": 19,
+          "preview": "<|user|>Bake bread… Mix flour"}
+ATTRIBUTION = {"steps": 10, "target_step": 10, "top_examples": [_LOCK, _BREAD], "top_refusal_examples": [_LOCK],
+               "top_overrefusal_examples": [_BREAD]}
 EVALS = {0: make_report(0), 10: make_report(10, "warn", {HRR: 0.7}),
          20: {**make_report(20, "fail", {HRR: 0.6, LEAK: 0.25}), "attribution": ATTRIBUTION}, 30: make_report(30)}
 WORST = {10: [worst_item("s-001"), worst_item("s-002")], 20: [worst_item("s-003", reasoning="<think>ok</think>")]}
@@ -142,7 +145,10 @@ def test_attribution_table_lists_the_top_examples(logged):
     assert sorted(refs) == [20]  # only the evaluation that carried an attribution summary
     table = wr.table(logged["path"], refs[20])
     assert table["columns"] == list(ATTRIBUTION_COLUMNS)
-    assert [row[:5] for row in table["data"]] == [[20, 1, 812, 0.31, 1], [20, 2, 5, 0.02, 2]]
+    assert [row[:7] for row in table["data"]] == [[20, "harm", 1, 812, 0.31, 0.4, -0.09],
+                                                   [20, "harm", 2, 5, 0.02, 0.0, 0.02],
+                                                   [20, "harm_refusal", 1, 812, 0.31, 0.4, -0.09],
+                                                   [20, "harm_overrefusal", 1, 5, 0.02, 0.0, 0.02]]
     assert table["data"][0][-1].endswith("Sure, here is")
 
 

@@ -272,12 +272,12 @@ def attribution_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The history's compact view of an attribution summary: loss change, predicted change, top steps and examples."""
     keep = ("step", "target_step", "steps", "safety_loss", "actual_change", "predicted_change", "safety_loss_refusal",
             "actual_change_refusal", "predicted_change_refusal", "ghost_ratio")
-    example = ("index", "harm", "harm_refusal", "visits")
+    example = ("index", "harm", "harm_refusal", "harm_overrefusal", "visits")
     return {**{k: summary.get(k) for k in keep},
             "top_steps": [{k: s.get(k) for k in ("step", "update_dot", "update_dot_refusal", "grad_dot")}
                           for s in summary.get("top_steps", [])],
             **{key: [{k: e.get(k) for k in example} for e in summary.get(key) or []]
-               for key in ("top_examples", "top_refusal_examples")}}
+               for key in ("top_examples", "top_refusal_examples", "top_overrefusal_examples")}}
 
 
 def append_history(path: str | os.PathLike[str], row: dict[str, Any]) -> None:

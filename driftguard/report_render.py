@@ -236,11 +236,13 @@ def _attribution_lines(summary: dict[str, Any] | None) -> list[str]:
              f"{_fmt(summary.get('predicted_change_refusal'), signed=True)}). Harm = -<safety-loss gradient, example gradient>: "
              "positive makes the model less safe on the probe set; its refusal half is the harmful prompts' share "
              "(the row erodes refusals), the rest the benign prompts' (the row makes look-alikes refused)."]
-    for title, key in (("By harm", "top_examples"), ("By the refusal half", "top_refusal_examples")):
-        lines += ["", f"{title}:", "", "| dataset index | harm | refusal half | visits | preview |",
-                  "|---:|---:|---:|---:|---|"]
+    for title, key in (("By harm", "top_examples"), ("By the refusal half", "top_refusal_examples"),
+                       ("By the over-refusal half", "top_overrefusal_examples")):
+        lines += ["", f"{title}:", "", "| dataset index | harm | refusal half | over-refusal half | visits | preview |",
+                  "|---:|---:|---:|---:|---:|---|"]
         for e in summary.get(key) or []:
             preview = str(e.get("preview", "")).replace("|", "\\|")[:160]
-            lines.append(f"| {e.get('index') if e.get('index') is not None else '–'} | {_fmt(e.get('harm'), signed=True)} "
-                         f"| {_fmt(e.get('harm_refusal'), signed=True)} | {e.get('visits')} | {preview} |")
+            halves = " | ".join(_fmt(e.get(k), signed=True) for k in ("harm", "harm_refusal", "harm_overrefusal"))
+            lines.append(f"| {e.get('index') if e.get('index') is not None else '–'} | {halves} | {e.get('visits')} "
+                         f"| {preview} |")
     return lines

@@ -82,14 +82,15 @@ class GhostDots:
             rows = scores.shape[0]
             with torch.no_grad():
                 x = inputs[0].detach().reshape(rows, -1, inputs[0].shape[-1])
-                keep_input = layer.in_features <= layer.out_features
+                keep_input = layer.in_features <= len(targets) * layer.out_features  # the smaller to keep
                 saved = x if keep_input else [torch.einsum("btk,ok->bto", x.float(), g_w) for g_w, _ in targets]
 
             def on_grad(grad: Any) -> None:
                 with torch.no_grad():
                     dy = grad.reshape(rows, -1, grad.shape[-1]).float()
+                    x_float = saved.float() if keep_input else None
                     for j, (g_w, g_b) in enumerate(targets):
-                        projected = (dy @ g_w) * saved.float() if keep_input else dy * saved[j]
+                        projected = (dy @ g_w) * x_float if keep_input else dy * saved[j]
                         part = projected.sum((1, 2))
                         if g_b is not None:
                             part = part + dy.sum(1) @ g_b

@@ -42,14 +42,19 @@ class SafetyItem:
 
 @dataclass
 class SafetyGradient:
-    """The loss at the evaluated weights, its gradient (one tensor per attributed parameter) and the margins;
-    ``refusal_loss`` / ``refusal_grads``: the harmful prompts' half of both (the benign half is the difference)."""
+    """The loss at the evaluated weights, the margins, and the gradient of each half of the loss (one tensor per
+    attributed parameter): ``refusal_grads`` of the harmful prompts' term, ``overrefusal_grads`` of the benign's."""
 
     loss: float
-    grads: list[Any]
+    refusal_loss: float
+    refusal_grads: list[Any]
+    overrefusal_grads: list[Any]
     margins: dict[str, float]
-    refusal_loss: float = 0.0
-    refusal_grads: list[Any] | None = None
+
+    @property
+    def grads(self) -> list[Any]:
+        """``dL/dparams``: the two halves' sum (a new tensor per parameter)."""
+        return [r + o for r, o in zip(self.refusal_grads, self.overrefusal_grads, strict=True)]
 
 
 def safety_items(tokenizer: Any, probes: Sequence[Probe], generations: Mapping[str, Generation] | None) -> list[SafetyItem]:
@@ -91,8 +96,8 @@ def safety_gradient(model: Any, tokenizer: Any, items: Sequence[SafetyItem], par
     import torch
 
     n_refusal = len(REFUSAL_OPENINGS)
-    total = [torch.zeros_like(p, dtype=torch.float32) for p in params]
     refusal = [torch.zeros_like(p, dtype=torch.float32) for p in params]
+    overrefusal = [torch.zeros_like(p, dtype=torch.float32) for p in params]
     loss, refusal_loss, margins = 0.0, 0.0, {}
     with probing_mode(model, tokenizer) as pad_id, torch.enable_grad():
         for batch in _batches(items, batch_size):
@@ -103,13 +108,12 @@ def safety_gradient(model: Any, tokenizer: Any, items: Sequence[SafetyItem], par
             weights = torch.tensor([item.weight for item in batch], device=margin.device, dtype=margin.dtype)
             part = (weights * margin).sum()
             grads = torch.autograd.grad(part, list(params), allow_unused=True)
-            harmful = batch[0].weight < 0
-            for acc, half, g in zip(total, refusal, grads, strict=True):
+            harmful = batch[0].weight < 0  # a batch holds one half's items (_batches)
+            for acc, g in zip(refusal if harmful else overrefusal, grads, strict=True):
                 if g is not None:
                     acc += g.float()
-                    if harmful:
-                        half += g.float()
             loss += float(part.detach())
             refusal_loss += float(part.detach()) if harmful else 0.0
             margins.update({item.probe_id: float(m) for item, m in zip(batch, margin.detach(), strict=True)})
-    return SafetyGradient(loss=loss, grads=total, margins=margins, refusal_loss=refusal_loss, refusal_grads=refusal)
+    return SafetyGradient(loss=loss, refusal_loss=refusal_loss, refusal_grads=refusal, overrefusal_grads=overrefusal,
+                          margins=margins)

@@ -123,7 +123,8 @@ class AttributionTracker:
         self.target_loss: float | None = None
         self.target_refusal_loss: float | None = None
         self._before: list[Any] | None = None
-        self._grad_dot = 0.0
+        self._grad_dot = self._grad_dot_refusal = 0.0
+        self._closing: dict[str, Any] | None = None  # the summary of an evaluation whose gradient is still to come
         self._rows: list[tuple[str, float, float]] = []
         self.steps: list[dict[str, Any]] = []  # this interval's per-step records
         # this interval: step -> this rank's (key, harm, harm_refusal) rows
@@ -157,14 +158,25 @@ class AttributionTracker:
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, model: Any, tokenizer: Any, probes: Sequence[Probe], generations: Mapping[str, Generation] | None,
                  *, step: int, batch_size: int) -> dict[str, Any]:
-        """Close the interval ending at ``step``: its summary, then ``G`` of the current model for the next one."""
+        """Close the interval ending at ``step``: its summary, then ``G`` of the current model for the next one.
+
+        The summary's gathers (the only collectives) run once per evaluation, before the gradient, which is local to
+        each rank: a retry after an OOM re-enters at the gradient, and a rank whose gradient fails for good leaves
+        no other rank waiting. Until an evaluation's gradient succeeds, no step is attributed."""
+        if self._closing is None or self._closing["step"] != step:
+            self._closing = self._summary(step)
+            self.target = None  # frees the old G before the new one is built
+            self.ghost.set_targets([])
         t0 = time.perf_counter()
         result = safety_gradient(model, tokenizer, safety_items(tokenizer, probes, generations), self.params,
                                  batch_size=batch_size)
-        seconds = time.perf_counter() - t0
-        summary = self._summary(step, result.loss, result.refusal_loss, seconds)
-        refusal = result.refusal_grads
-        self.target = [refusal, [g - r for g, r in zip(result.grads, refusal, strict=True)]]
+        summary, self._closing = self._closing, None
+        at_target = self.target_loss is not None
+        summary |= {"safety_loss": result.loss, "safety_loss_refusal": result.refusal_loss,
+                    "actual_change": result.loss - self.target_loss if at_target else None,
+                    "actual_change_refusal": result.refusal_loss - self.target_refusal_loss if at_target else None}
+        summary["seconds"]["gradient"] = round(time.perf_counter() - t0, 4)
+        self.target = [result.refusal_grads, result.overrefusal_grads]
         self.target_step, self.target_loss, self.target_refusal_loss = step, result.loss, result.refusal_loss
         halves = [{id(p): g for p, g in zip(self.params, half, strict=True)} for half in self.target]
         self.ghost.set_targets([[(by_param[id(m.weight)], by_param.get(id(m.bias)) if m.bias is not None
@@ -173,7 +185,8 @@ class AttributionTracker:
         self.step_seconds = 0.0
         return summary
 
-    def _summary(self, step: int, loss: float, refusal_loss: float, seconds: float) -> dict[str, Any]:
+    def _summary(self, step: int) -> dict[str, Any]:
+        """The interval's steps and examples (gathered over the ranks), without this evaluation's loss."""
         self._write_steps()
         examples = self._gather(self.examples)
         for key, (harm, visits, last, harm_refusal) in examples.items():
@@ -184,18 +197,13 @@ class AttributionTracker:
             acc[3] += harm_refusal
         grad_harm = -sum(s["grad_dot"] for s in self.steps)
         example_harm = sum(v[0] for v in examples.values())
-        predicted = sum(s["update_dot"] for s in self.steps) if self.steps else None
-        predicted_refusal = sum(s["update_dot_refusal"] for s in self.steps) if self.steps else None
-        at_target = self.target_loss is not None
         summary = {
             "step": step, "target_step": self.target_step, "steps": len(self.steps), "parameters": self.size,
-            "safety_loss": loss, "safety_loss_at_target": self.target_loss,
-            "actual_change": loss - self.target_loss if at_target else None,
-            "predicted_change": predicted,
+            "safety_loss_at_target": self.target_loss,
+            "predicted_change": sum(s["update_dot"] for s in self.steps) if self.steps else None,
             # the harmful prompts' half of the loss (the benign half is the difference)
-            "safety_loss_refusal": refusal_loss,
-            "actual_change_refusal": refusal_loss - self.target_refusal_loss if at_target else None,
-            "predicted_change_refusal": predicted_refusal,
+            "safety_loss_refusal_at_target": self.target_refusal_loss,
+            "predicted_change_refusal": sum(s["update_dot_refusal"] for s in self.steps) if self.steps else None,
             # per-row harm summed over the interval against the steps' -<G, grad>: 1 without clipping
             "ghost_ratio": example_harm / grad_harm if self.steps and grad_harm != 0 else None,
             "top_steps": sorted(self.steps, key=lambda s: -s["update_dot"])[:self.top_k],
@@ -205,7 +213,7 @@ class AttributionTracker:
             "run_top_refusal_examples": self._top(self.run_examples, "harm_refusal"),
             "top_overrefusal_examples": self._top(examples, "harm_overrefusal"),
             "run_top_overrefusal_examples": self._top(self.run_examples, "harm_overrefusal"),
-            "seconds": {"gradient": round(seconds, 4), "steps": round(self.step_seconds, 4)},
+            "seconds": {"gradient": None, "steps": round(self.step_seconds, 4)},
         }
         self.steps, self.examples = [], {}
         return summary
@@ -213,31 +221,38 @@ class AttributionTracker:
     def _active(self) -> bool:
         return self.ranks is not None and getattr(self.ranks, "active", False)
 
-    def _write_steps(self) -> None:
-        """The interval's lines of ``attribution.jsonl``, with every rank's rows, written once by the main process."""
-        rows = self.step_rows
-        if self._active():
-            rank = getattr(self.ranks.accelerator, "process_index", 0)
-            gathered = self.ranks.gather_dicts(lambda: {f"{s}@{rank}": r for s, r in self.step_rows.items()})
-            rows = {}
-            for key in sorted(gathered, key=lambda k: tuple(map(int, k.split("@")))):  # by step, then rank
-                rows.setdefault(int(key.split("@")[0]), []).extend(gathered[key])
-        self.step_rows = {}
-        for record in self.steps:
-            record["rows"] = len(rows.get(record["step"], []))
-        if self.record_path is None or not (self.ranks is None or self.ranks.is_main):
+    def _write(self, records: Sequence[dict[str, Any]], rows: Mapping[int, Sequence[tuple[str, float, float]]]) -> None:
+        """Lines of ``attribution.jsonl`` (main process only)."""
+        if self.record_path is None or not (self.ranks is None or self.ranks.is_main) or not records:
             return
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
         with self.record_path.open("a") as f:
-            for record in self.steps:
+            for record in records:
                 f.write(json.dumps({**record, "target_step": self.target_step, "examples": [
                     [k, round(h, 8), round(hr, 8)] for k, h, hr in rows.get(record["step"], [])]}) + "\n")
+
+    def _write_steps(self) -> None:
+        """Under DDP, the interval's lines with every rank's rows, written at its closing evaluation (one process
+        writes each step's line at the step)."""
+        if not self._active():
+            return
+        rank = getattr(self.ranks.accelerator, "process_index", 0)
+        gathered = self.ranks.gather_dicts(lambda: {f"{s}@{rank}": r for s, r in self.step_rows.items()})
+        rows: dict[int, list[tuple[str, float, float]]] = {}
+        for key in sorted(gathered, key=lambda k: tuple(map(int, k.split("@")))):  # by step, then rank
+            rows.setdefault(int(key.split("@")[0]), []).extend(gathered[key])
+        self.step_rows = {}
+        for record in self.steps:
+            record["rows"] = len(rows.get(record["step"], []))
+        self._write(self.steps, rows)
 
     def _gather(self, examples: dict[str, list[float]]) -> dict[str, list[float]]:
         if not self._active():
             return dict(examples)
         rank = getattr(self.ranks.accelerator, "process_index", 0)
         merged: dict[str, list[float]] = {}
+        # the previews of unmapped rows live on the rank that saw them
+        self.previews |= self.ranks.gather_dicts(lambda: {k: self.previews[k] for k in examples if k in self.previews})
         for key, value in self.ranks.gather_dicts(lambda: {f"{k}@{rank}": v for k, v in examples.items()}).items():
             k = key.rsplit("@", 1)[0]
             acc = merged.setdefault(k, [0.0, 0, value[2], 0.0])
@@ -269,9 +284,13 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            dots = [((r + o) * p.grad.float()).sum() for r, o, p in zip(*self.target, self.params, strict=True)
-                    if p.grad is not None]
-            self._grad_dot = float(torch.stack(dots).sum()) if dots else 0.0
+            refusal = overrefusal = 0.0
+            for r, o, p in zip(*self.target, self.params, strict=True):
+                if p.grad is not None:
+                    grad = p.grad.float()
+                    refusal += float((r * grad).sum())
+                    overrefusal += float((o * grad).sum())
+            self._grad_dot, self._grad_dot_refusal = refusal + overrefusal, refusal
             self._before = [p.detach().clone() for p in self.params]
         self._rows = self._step_rows(step)
         self.step_seconds += time.perf_counter() - t0
@@ -283,13 +302,19 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            deltas = [p.detach().float() - b.float() for p, b in zip(self.params, self._before, strict=True)]
-            refusal, overrefusal = (float(torch.stack([(g * d).sum() for g, d in zip(half, deltas, strict=True)]).sum())
-                                    for half in self.target)
+            refusal = overrefusal = 0.0
+            for r, o, p, b in zip(*self.target, self.params, self._before, strict=True):
+                delta = p.detach().float() - b.float()
+                refusal += float((r * delta).sum())
+                overrefusal += float((o * delta).sum())
         self._before = None
-        self.steps.append({"step": step, "grad_dot": self._grad_dot, "update_dot": refusal + overrefusal,
-                           "update_dot_refusal": refusal, "rows": len(self._rows)})
-        self.step_rows[step] = self._rows
+        record = {"step": step, "grad_dot": self._grad_dot, "grad_dot_refusal": self._grad_dot_refusal,
+                  "update_dot": refusal + overrefusal, "update_dot_refusal": refusal, "rows": len(self._rows)}
+        self.steps.append(record)
+        if self._active():
+            self.step_rows[step] = self._rows  # gathered and written at the closing evaluation
+        else:
+            self._write([record], {step: self._rows})
         self.step_seconds += time.perf_counter() - t0
 
     def _step_rows(self, step: int) -> list[tuple[str, float, float]]:

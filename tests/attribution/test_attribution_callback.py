@@ -56,8 +56,9 @@ def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, 
     summary = report["attribution"]
     assert summary["step"] == STEPS and summary["target_step"] == 2 and summary["steps"] == 2
     for s in steps:  # the rows' shares add up to each step's <G, grad> (bf16: to its rounding; fp32: to float's)
-        rows = [h for _, h, _ in s["examples"]]
-        assert abs(sum(rows) + s["grad_dot"]) <= tolerance * sum(map(abs, rows))
+        for column, dot in ((1, "grad_dot"), (2, "grad_dot_refusal")):  # the sum, and its refusal half on its own
+            rows = [row[column] for row in s["examples"]]
+            assert abs(sum(rows) + s[dot]) <= tolerance * sum(map(abs, rows)), (s["step"], dot)
     assert summary["ghost_ratio"] == pytest.approx(1.0, rel=5 * tolerance)
     assert summary["predicted_change"] == pytest.approx(summary["actual_change"], rel=0.5)
     assert summary["predicted_change_refusal"] == pytest.approx(summary["actual_change_refusal"], rel=0.5)
@@ -68,15 +69,15 @@ def test_attribution_names_the_drift_rows_and_accounts_for_every_step(tmp_path, 
     # rows teaching compliance on the probed harmful prompts raise the safety loss; rows teaching refusal lower it
     assert all(harm[i] > 0 for i in drift) and all(harm[i] < 0 for i in refusals)
     assert ranked[0]["index"] in drift
-    # ... through the harmful prompts' half: drift rows lead the refusal ranking, refusal rows lower that half
-    for r in ranked:
-        assert r["harm_refusal"] + r["harm_overrefusal"] == pytest.approx(r["harm"], abs=1e-9)
+    # ... through the harmful prompts' half: refusal rows lower it, and drift rows lead its ranking (two of the
+    # four: on this tiny model the other two barely move it)
     by_refusal = summary["run_top_refusal_examples"]
     assert {r["index"] for r in by_refusal[:2]} <= drift
     assert all(r["harm_refusal"] < 0 for r in by_refusal if r["index"] in refusals)
-    assert [r["harm_overrefusal"] for r in summary["run_top_overrefusal_examples"]] == sorted(
-        (r["harm_overrefusal"] for r in ranked), reverse=True)[:16]
-    assert "By the refusal half" in (folder / "report.md").read_text()
+    assert [r["index"] for r in summary["run_top_overrefusal_examples"]] == [
+        r["index"] for r in sorted(ranked, key=lambda r: -r["harm_overrefusal"])]
+    markdown = (folder / "report.md").read_text()
+    assert "By the refusal half" in markdown and "By the over-refusal half" in markdown
     row = trainer.train_dataset[ranked[0]["index"]]
     assert tiny_tokenizer.decode(row["input_ids"][-6:]).split()[-1] in ranked[0]["preview"]
 

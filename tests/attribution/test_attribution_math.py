@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from driftguard.attribution.ghost import GhostDots
-from driftguard.attribution.safety_loss import safety_gradient, safety_items
+from driftguard.attribution.safety_loss import _batches, safety_gradient, safety_items
 from driftguard.attribution.tracker import attributed_layers
 from driftguard.probe_pass import margin_requests
 from driftguard.probes import load_suite
@@ -47,19 +47,23 @@ def test_safety_loss_is_the_probe_pass_margin_and_its_gradient_is_autograds(tiny
     expected = -0.5 * sum(harmful.values()) / len(harmful) + 0.5 * sum(benign) / len(benign)
     assert result.loss == pytest.approx(expected, abs=1e-4)
 
+    assert all(len({i.weight < 0 for i in batch}) == 1 for batch in _batches(items, 16)), "a batch holds one half"
     one = safety_gradient(model, tiny_tokenizer, items, params, batch_size=10_000)  # one backward per half
-    for a, b in zip(result.grads, one.grads, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    for half in ("refusal_grads", "overrefusal_grads"):
+        for a, b in zip(getattr(result, half), getattr(one, half), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
     assert sum(float(g.abs().sum()) for g in result.grads) > 0
 
-    # the refusal half: the harmful prompts' term and its gradient, as the loss of those prompts alone
+    # each half is the loss and gradient of its prompts alone
     assert result.refusal_loss == pytest.approx(-0.5 * sum(harmful.values()) / len(harmful), abs=1e-4)
-    alone = safety_gradient(model, tiny_tokenizer, [i for i in items if i.weight < 0], params, batch_size=16)
-    assert alone.loss == pytest.approx(result.refusal_loss, abs=1e-5)
-    for a, b in zip(result.refusal_grads, alone.grads, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    overrefusal = [g - r for g, r in zip(result.grads, result.refusal_grads, strict=True)]
-    assert sum(float(g.abs().sum()) for g in overrefusal) > 0 and sum(float(g.abs().sum()) for g in alone.grads) > 0
+    for weight_sign, half in ((-1, "refusal_grads"), (1, "overrefusal_grads")):
+        alone = safety_gradient(model, tiny_tokenizer, [i for i in items if i.weight * weight_sign > 0], params,
+                                batch_size=16)
+        loss = result.refusal_loss if weight_sign < 0 else result.loss - result.refusal_loss
+        assert alone.loss == pytest.approx(loss, abs=1e-5)
+        for a, b in zip(getattr(result, half), alone.grads, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+        assert sum(float(g.abs().sum()) for g in getattr(result, half)) > 0
 
 
 def _rows_and_loss(model, tok):
@@ -130,3 +134,42 @@ def test_ghost_ignores_eval_and_no_grad_forwards(tiny_model, tiny_tokenizer):
         _loss(tiny_model, input_ids, mask, labels)  # generation / probe passes
     assert ghost.take() == []
     ghost.detach()
+
+
+def test_a_failed_gradient_is_retried_without_closing_the_interval_twice(tiny_model_factory, tiny_tokenizer,
+                                                                           monkeypatch):
+    """The monitor retries an OOM with a smaller batch: the retry re-enters at the gradient, so the interval's
+    summary (and, under DDP, its gathers) runs once; until a gradient succeeds no step is attributed."""
+    from driftguard.attribution import safety_loss
+    from driftguard.attribution import tracker as tracker_module
+    from driftguard.attribution.tracker import AttributionTracker
+
+    model = _lora(tiny_model_factory(0)).train()
+    tracker = AttributionTracker(model, tokenizer=tiny_tokenizer)
+    probes = list(load_suite(MINI_SUITE))
+    tracker.evaluate(model, tiny_tokenizer, probes, None, step=0, batch_size=16)
+    input_ids, mask, labels = _rows_and_loss(model, tiny_tokenizer)
+    _loss(model, input_ids, mask, labels).backward()
+    tracker.before_step(1)
+    tracker.after_step(1)
+    assert [s["step"] for s in tracker.steps] == [1]
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("simulated")
+
+    monkeypatch.setattr(tracker_module, "safety_gradient", out_of_memory)
+    with pytest.raises(torch.OutOfMemoryError):
+        tracker.evaluate(model, tiny_tokenizer, probes, None, step=1, batch_size=16)
+    assert tracker.target is None and not tracker.steps  # closed once; the old G is gone
+    model.zero_grad()
+    _loss(model, input_ids, mask, labels).backward()
+    tracker.before_step(2)  # no target: nothing attributed
+    tracker.after_step(2)
+    assert tracker.ghost.take() == [] and not tracker.examples
+
+    monkeypatch.setattr(tracker_module, "safety_gradient", safety_loss.safety_gradient)
+    summary = tracker.evaluate(model, tiny_tokenizer, probes, None, step=1, batch_size=8)  # the retry
+    assert summary["steps"] == 1 and [s["step"] for s in summary["top_steps"]] == [1]
+    assert sorted(e["visits"] for e in summary["run_top_examples"]) == [1, 1, 1], "each row counted once"
+    assert summary["safety_loss"] is not None and summary["actual_change"] is not None
+    assert tracker.target is not None and tracker.target_step == 1

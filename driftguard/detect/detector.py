@@ -169,7 +169,8 @@ class DriftDetector:
             column = {pid: vals[name] for pid, vals in current.items() if name in vals}
             window = [column, *self.patience.history.get(name, [])][: self.config.evidence_window]
             found = metric_evidence(METRICS[name], baseline.values, window, clusters,
-                                    continuous_test=self.continuous_test, n_resamples=self.n_boot, seed=self.seed)
+                                    continuous_test=self.continuous_test, n_resamples=self.n_boot, seed=self.seed,
+                                    recovery_alpha=self.config.alpha)
             if found is not None:
                 evidence[name], columns[name] = found, column
         counted = {m: e for m, e in evidence.items() if m not in self.informational}

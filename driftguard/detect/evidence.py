@@ -7,10 +7,17 @@ adverse changes ``badness(current) - badness(baseline)``, where ``current`` is t
 evidence window (this evaluation and the previous scheduled ones that measured the metric). Under H0 ("no
 drift") each unit's change is symmetric about 0, so a sign-flip test is exact; with singleton units and one
 evaluation of a 0/1 metric it is the one-sided exact McNemar test.
+
+The window lends the test power on the premise that the regression persisted over it. When the metric recovered
+significantly since the previous evaluation (the same paired test, one-sided in the good direction, between the
+previous evaluation and this one, at ``recovery_alpha``), the earlier evidence no longer describes the model, and
+this evaluation is tested on its own: a dip that is recovering (the tiny demo's control, 0.65 -> 0.92 refusal)
+is not counted twice, while a drop that holds keeps the window's power.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -42,12 +49,33 @@ class MetricEvidence:
     window: int  # evaluations pooled
 
 
+def recovered(spec: MetricSpec, previous: Mapping[str, float], current: Mapping[str, float],
+              clusters: Mapping[str, str], *, alpha: float, continuous_test: ContinuousTest = "signflip",
+              n_resamples: int = 2000, seed: int = 0) -> bool:
+    """Whether ``spec`` improved significantly (one-sided, at ``alpha``) from ``previous`` to ``current``: the
+    module's paired test with the previous evaluation in the baseline's place and the direction reversed. Metrics
+    whose good value is 0 ("zero": a signed score) are never counted as recovered."""
+    if spec.direction == "zero":
+        return False
+    paired = {pid: {spec.name: v} for pid, v in previous.items()}
+    reverse = {"higher": "lower", "lower": "higher"}[spec.direction]
+    flipped = dataclasses.replace(spec, direction=reverse)
+    found = metric_evidence(flipped, paired, [current], clusters, continuous_test=continuous_test,
+                            n_resamples=n_resamples, seed=seed)
+    return found is not None and found.p_raw <= alpha
+
+
 def metric_evidence(spec: MetricSpec, baseline: Mapping[str, Mapping[str, float]],
                     window: Sequence[Mapping[str, float]], clusters: Mapping[str, str], *,
                     continuous_test: ContinuousTest = "signflip", n_resamples: int = 2000,
-                    seed: int = 0) -> MetricEvidence | None:
+                    seed: int = 0, recovery_alpha: float | None = None) -> MetricEvidence | None:
     """Test ``spec`` on the items scored at the baseline and now; ``window[0]`` is this evaluation (probe id ->
-    value), later entries earlier evaluations. None when no item is paired."""
+    value), later entries earlier evaluations. With ``recovery_alpha``, a significant recovery since the previous
+    evaluation narrows the window to this evaluation (module docstring). None when no item is paired."""
+    if recovery_alpha is not None and len(window) > 1 and recovered(
+            spec, window[1], window[0], clusters, alpha=recovery_alpha, continuous_test=continuous_test,
+            n_resamples=n_resamples, seed=seed):
+        window = window[:1]
     current = window[0]
     ids = sorted(pid for pid in current if spec.name in baseline.get(pid, {}))
     if not ids:

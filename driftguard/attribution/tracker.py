@@ -28,7 +28,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,15 @@ class DatasetIndex:
 
     def ids(self, i: int) -> list[int]:
         return list(self.dataset[int(i)]["input_ids"])
+
+
+def _merge(into: dict[str, list[float]], key: str, value: Sequence[float]) -> None:
+    """Add one example's ``[harm, visits, last step, harm_refusal]`` into ``into[key]`` (the last step: the later)."""
+    acc = into.setdefault(key, [0.0, 0, value[2], 0.0])
+    acc[0] += value[0]
+    acc[1] += value[1]
+    acc[2] = max(acc[2], value[2])
+    acc[3] += value[3]
 
 
 def _preview(tokenizer: Any, ids: Sequence[int]) -> str:
@@ -189,12 +198,8 @@ class AttributionTracker:
         """The interval's steps and examples (gathered over the ranks), without this evaluation's loss."""
         self._write_steps()
         examples = self._gather(self.examples)
-        for key, (harm, visits, last, harm_refusal) in examples.items():
-            acc = self.run_examples.setdefault(key, [0.0, 0, last, 0.0])
-            acc[0] += harm
-            acc[1] += visits
-            acc[2] = max(acc[2], last)
-            acc[3] += harm_refusal
+        for key, value in examples.items():
+            _merge(self.run_examples, key, value)
         grad_harm = -sum(s["grad_dot"] for s in self.steps)
         example_harm = sum(v[0] for v in examples.values())
         summary = {
@@ -207,12 +212,8 @@ class AttributionTracker:
             # per-row harm summed over the interval against the steps' -<G, grad>: 1 without clipping
             "ghost_ratio": example_harm / grad_harm if self.steps and grad_harm != 0 else None,
             "top_steps": sorted(self.steps, key=lambda s: -s["update_dot"])[:self.top_k],
-            "top_examples": self._top(examples, "harm"),
-            "run_top_examples": self._top(self.run_examples, "harm"),
-            "top_refusal_examples": self._top(examples, "harm_refusal"),
-            "run_top_refusal_examples": self._top(self.run_examples, "harm_refusal"),
-            "top_overrefusal_examples": self._top(examples, "harm_overrefusal"),
-            "run_top_overrefusal_examples": self._top(self.run_examples, "harm_overrefusal"),
+            **self._rankings(examples, ""),
+            **self._rankings(self.run_examples, "run_"),
             "seconds": {"gradient": None, "steps": round(self.step_seconds, 4)},
         }
         self.steps, self.examples = [], {}
@@ -254,27 +255,34 @@ class AttributionTracker:
         # the previews of unmapped rows live on the rank that saw them
         self.previews |= self.ranks.gather_dicts(lambda: {k: self.previews[k] for k in examples if k in self.previews})
         for key, value in self.ranks.gather_dicts(lambda: {f"{k}@{rank}": v for k, v in examples.items()}).items():
-            k = key.rsplit("@", 1)[0]
-            acc = merged.setdefault(k, [0.0, 0, value[2], 0.0])
-            acc[0] += value[0]
-            acc[1] += value[1]
-            acc[2] = max(acc[2], value[2])
-            acc[3] += value[3]
+            _merge(merged, key.rsplit("@", 1)[0], value)
         return merged
 
-    def _top(self, examples: Mapping[str, list[float]], by: str) -> list[dict[str, Any]]:
-        """The ``top_k`` examples by ``by`` (``harm``, ``harm_refusal`` or ``harm_overrefusal``), largest first."""
-        entries = []
-        for key, (harm, visits, last, harm_refusal) in examples.items():
-            entries.append((key, {"harm": harm, "harm_refusal": harm_refusal, "harm_overrefusal": harm - harm_refusal,
-                                  "visits": int(visits), "last_step": int(last)}))
-        rows = []
-        for key, entry in sorted(entries, key=lambda kv: -kv[1][by])[:self.top_k]:
-            index = int(key) if key.isdigit() else None
-            ids = self.dataset_index.ids(index) if index is not None and self.dataset_index is not None else None
-            rows.append({"index": index, **entry,
-                         "preview": _preview(self.tokenizer, ids) if ids is not None else self.previews.get(key, "")})
-        return rows
+    def _rankings(self, examples: Mapping[str, list[float]], prefix: str) -> dict[str, list[dict[str, Any]]]:
+        """``{prefix}top_examples`` by harm, ``{prefix}top_refusal_examples`` and ``{prefix}top_overrefusal_examples``
+        by each half: the ``top_k`` of each, largest first."""
+        entries = [(key, {"harm": harm, "harm_refusal": harm_refusal, "harm_overrefusal": harm - harm_refusal,
+                          "visits": int(visits), "last_step": int(last)})
+                   for key, (harm, visits, last, harm_refusal) in examples.items()]
+        return {f"{prefix}top{name}_examples": [self._row(key, entry) for key, entry in
+                                                sorted(entries, key=lambda kv: -kv[1][by])[:self.top_k]]
+                for name, by in (("", "harm"), ("_refusal", "harm_refusal"), ("_overrefusal", "harm_overrefusal"))}
+
+    def _row(self, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+        index = int(key) if key.isdigit() else None
+        ids = self.dataset_index.ids(index) if index is not None and self.dataset_index is not None else None
+        return {"index": index, **entry,
+                "preview": _preview(self.tokenizer, ids) if ids is not None else self.previews.get(key, "")}
+
+    def _half_dots(self, tensors: Iterable[Any]) -> tuple[float, float]:
+        """``(<G_refusal, t>, <G_overrefusal, t>)`` over the attributed parameters, parameter by parameter (None:
+        skipped)."""
+        refusal = overrefusal = 0.0
+        for r, o, t in zip(*self.target, tensors, strict=True):
+            if t is not None:
+                refusal += float((r * t).sum())
+                overrefusal += float((o * t).sum())
+        return refusal, overrefusal
 
     # -- training steps -------------------------------------------------------------------------
     def before_step(self, step: int) -> None:
@@ -284,12 +292,7 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            refusal = overrefusal = 0.0
-            for r, o, p in zip(*self.target, self.params, strict=True):
-                if p.grad is not None:
-                    grad = p.grad.float()
-                    refusal += float((r * grad).sum())
-                    overrefusal += float((o * grad).sum())
+            refusal, overrefusal = self._half_dots(p.grad.float() if p.grad is not None else None for p in self.params)
             self._grad_dot, self._grad_dot_refusal = refusal + overrefusal, refusal
             self._before = [p.detach().clone() for p in self.params]
         self._rows = self._step_rows(step)
@@ -302,11 +305,8 @@ class AttributionTracker:
         torch = self._torch
         t0 = time.perf_counter()
         with torch.no_grad():
-            refusal = overrefusal = 0.0
-            for r, o, p, b in zip(*self.target, self.params, self._before, strict=True):
-                delta = p.detach().float() - b.float()
-                refusal += float((r * delta).sum())
-                overrefusal += float((o * delta).sum())
+            refusal, overrefusal = self._half_dots(
+                (p.detach().float() - b.float() for p, b in zip(self.params, self._before, strict=True)))
         self._before = None
         record = {"step": step, "grad_dot": self._grad_dot, "grad_dot_refusal": self._grad_dot_refusal,
                   "update_dot": refusal + overrefusal, "update_dot_refusal": refusal, "rows": len(self._rows)}
